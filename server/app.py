@@ -1,0 +1,159 @@
+"""Server lifecycle: listen, sweep idle connections, shut down gracefully.
+
+Like hypercorn, the shutdown trigger is injected: ``serve()`` runs until the
+awaitable it is given completes (the CLI passes one set by SIGINT/SIGTERM,
+tests pass their own).  ``close()`` is safe to call twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from collections.abc import Awaitable
+from types import TracebackType
+
+from chinwag_protocol.codec import encode
+from chinwag_protocol.messages import Notice, PingEvent
+from server.config import Settings
+from server.hub import Hub
+from server.session import Session
+from server.storage import HistoryStore
+
+log = logging.getLogger(__name__)
+
+_PING = encode(PingEvent())
+
+
+class ChinwagServer:
+    def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.settings = settings
+        self.ssl_context = ssl_context
+        self.store = HistoryStore(settings.db_path, sync=settings.history_sync)
+        self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closed: asyncio.Event | None = None
+        self._closing = False
+        self.hub: Hub | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def host(self) -> str:
+        assert self._server is not None, "server not started"
+        return str(self._server.sockets[0].getsockname()[0])
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.store.open(loop)
+        self.hub = hub = Hub(self.settings, self.store, loop)
+        self._closed = asyncio.Event()
+        try:
+            self._server = await loop.create_server(
+                lambda: Session(hub),
+                self.settings.host,
+                self.settings.port,
+                ssl=self.ssl_context,
+                reuse_address=True,
+                backlog=4096,
+            )
+        except OSError:
+            await self.store.close()
+            raise
+        self._sweeper = asyncio.create_task(self._sweep(), name="chinwag-sweeper")
+        log.info("listening on %s:%d (data in %s)", self.host, self.port, self.settings.data_dir)
+
+    async def serve(self, shutdown_trigger: Awaitable[object]) -> None:
+        """Start, run until ``shutdown_trigger`` completes, then close gracefully."""
+        await self.start()
+        try:
+            await shutdown_trigger
+        finally:
+            await self.close()
+
+    async def __aenter__(self) -> ChinwagServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _sweep(self) -> None:
+        """Once a second: ping quiet clients, drop silent and handshake-stalled ones."""
+        s = self.settings
+        assert self.hub is not None
+        hub = self.hub
+        while True:
+            await asyncio.sleep(min(1.0, s.ping_interval / 2))
+            now = time.monotonic()
+            for session in list(hub.sessions):
+                if session.closing:
+                    continue
+                if not session.registered:
+                    if now - session.connected_at > s.handshake_timeout:
+                        hub.metrics_disconnect("handshake_timeout")
+                        session.close(
+                            "handshake timeout",
+                            notice=Notice(
+                                text="no hello in time; closing", code="handshake_timeout"
+                            ),
+                        )
+                    continue
+                idle = now - session.last_rx
+                if idle > s.idle_timeout:
+                    hub.metrics_disconnect("idle_timeout")
+                    session.close(
+                        "ping timeout",
+                        notice=Notice(text="no answer to ping; closing", code="idle_timeout"),
+                    )
+                elif idle > s.ping_interval and not session.pinged:
+                    session.pinged = True
+                    session.send_raw(_PING)
+
+    async def close(self) -> None:
+        """Stop accepting, make every queued message durable (so its ``ok`` goes out),
+        tell clients with a ``notice``, close them, then close the database."""
+        if self._closing:
+            if self._closed is not None:
+                await self._closed.wait()
+            return
+        self._closing = True
+        hub = self.hub
+        if self._server is not None:
+            self._server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if hub is not None:
+            hub.shutting_down = True
+            await self.store.flush()  # acks for everything accepted go out now
+            notice = Notice(text="server shutting down", code="shutdown")
+            for session in list(hub.sessions):
+                hub.metrics_disconnect("shutdown")
+                session.close("server shutting down", notice=notice)
+            try:
+                async with asyncio.timeout(self.settings.shutdown_grace):
+                    await hub.wait_all_gone()
+            except TimeoutError:
+                for session in list(hub.sessions):
+                    if session.transport is not None:
+                        session.transport.abort()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.settings.shutdown_grace):
+                    await self._server.wait_closed()
+        await self.store.close()
+        log.info("server stopped")
+        if self._closed is not None:
+            self._closed.set()

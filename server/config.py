@@ -1,0 +1,217 @@
+"""Server settings: defaults < TOML file < ``CHINWAG_*`` environment < command-line flags.
+
+Every setting is one field of :class:`Settings`; its metadata gives the help
+text, and the flag (``--max-line``), the variable (``CHINWAG_MAX_LINE``) and
+the TOML key (``max_line``) all derive from the field name, so the four
+sources can never disagree about what exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chinwag_protocol.constants import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_LINE,
+    DEFAULT_MAX_TEXT,
+    DEFAULT_PORT,
+    DEFAULT_ROOM,
+)
+
+ENV_PREFIX = "CHINWAG_"
+
+
+class ConfigError(Exception):
+    """A setting has a value we cannot use; the message says which and why."""
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "chinwag"
+
+
+def _opt(default: Any, help: str, *, live: bool = False, **kw: Any) -> Any:
+    return field(default=default, metadata={"help": help, "live": live, **kw})
+
+
+def _opt_factory(factory: Any, help: str, *, live: bool = False) -> Any:
+    return field(default_factory=factory, metadata={"help": help, "live": live})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All server settings.  ``live`` ones are re-read on SIGHUP."""
+
+    host: str = _opt(DEFAULT_HOST, "address to listen on (0.0.0.0 for all IPv4 interfaces)")
+    port: int = _opt(DEFAULT_PORT, "TCP port to listen on (0 picks a free one)")
+    data_dir: Path = _opt_factory(  # noqa: RUF009 - a factory, evaluated per instance
+        default_data_dir, "directory for the history database"
+    )
+    server_name: str = _opt("chinwag", "name the server gives in its hello reply")
+    motd: str = _opt("", "message of the day, sent in the hello reply", live=True)
+    default_rooms: tuple[str, ...] = _opt(
+        (DEFAULT_ROOM,), "rooms that always exist (comma-separated)"
+    )
+    history_replay: int = _opt(50, "messages replayed to a client joining a room", live=True)
+    history_sync: str = _opt(
+        "full",
+        "SQLite fsync policy: 'full' (fsync every group commit) or 'normal' (survives a crash "
+        "of the server, not of the machine)",
+        choices=("full", "normal"),
+    )
+    max_line: int = _opt(DEFAULT_MAX_LINE, "longest accepted line in bytes", live=True)
+    max_text: int = _opt(DEFAULT_MAX_TEXT, "longest message text in characters", live=True)
+    max_send_buffer: int = _opt(
+        1024 * 1024,
+        "bytes queued for a client that does not read before it is disconnected",
+        live=True,
+    )
+    ping_interval: float = _opt(30.0, "seconds of client silence before the server pings it")
+    idle_timeout: float = _opt(90.0, "seconds of client silence before it is disconnected")
+    handshake_timeout: float = _opt(15.0, "seconds a new connection has to say hello")
+    shutdown_grace: float = _opt(5.0, "seconds clients get to close on shutdown")
+    log_level: str = _opt(
+        "info", "log level", live=True, choices=("debug", "info", "warning", "error")
+    )
+
+    def validate(self) -> Settings:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be 0-65535, not {self.port}")
+        for name in ("history_replay", "max_line", "max_text", "max_send_buffer"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.history_replay > 1000:
+            raise ConfigError("history_replay must be at most 1000")
+        for name in ("ping_interval", "idle_timeout", "handshake_timeout", "shutdown_grace"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        if self.idle_timeout <= self.ping_interval:
+            raise ConfigError("idle_timeout must be longer than ping_interval")
+        from chinwag_protocol.errors import RequestError
+        from chinwag_protocol.validation import normalize_room
+
+        try:
+            rooms = tuple(normalize_room(r) for r in self.default_rooms)
+        except RequestError as exc:
+            raise ConfigError(f"default_rooms: {exc.message}") from None
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) not in choices:
+                raise ConfigError(f"{f.name} must be one of {', '.join(choices)}")
+        return dataclasses.replace(self, default_rooms=rooms, data_dir=self.data_dir.expanduser())
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "chinwag.sqlite3"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _convert(name: str, raw: Any, source: str) -> Any:
+    """Turn a TOML value or a string from env/CLI into the field's type."""
+    ftype = _FIELDS[name].type
+    try:
+        if ftype == "int":
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        if ftype == "float":
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(raw)
+        if ftype == "Path":
+            return Path(str(raw))
+        if ftype.startswith("tuple"):
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if not isinstance(raw, str):
+            raise ValueError
+        return raw
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} expects {ftype}, got {raw!r}") from None
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    table = data.get("server", data)
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in _FIELDS:
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        out[name] = _convert(name, value, str(path))
+    return out
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _FIELDS:
+        var = ENV_PREFIX + name.upper()
+        if var in env and env[var] != "":
+            out[name] = _convert(name, env[var], var)
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per setting (default None, so unset flags don't override)."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"TOML settings file (also {ENV_PREFIX}CONFIG); keys as the flags, with '_'",
+    )
+    for f in dataclasses.fields(Settings):
+        default: Any = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        env = ENV_PREFIX + f.name.upper()
+        kwargs: dict[str, Any] = {
+            "default": None,
+            "metavar": f.name.upper(),
+            "help": f"{f.metadata['help']} [env {env}; default: {default}]",
+        }
+        if f.metadata.get("choices"):
+            kwargs["choices"] = f.metadata["choices"]
+        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, **kwargs)
+
+
+def load_settings(
+    args: argparse.Namespace | None = None,
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
+) -> Settings:
+    """Merge every source in precedence order and validate the result."""
+    env = os.environ if env is None else env
+    merged: dict[str, Any] = {}
+    cfg_path = config or (getattr(args, "config", None) if args else None)
+    if cfg_path is None and env.get(ENV_PREFIX + "CONFIG"):
+        cfg_path = Path(env[ENV_PREFIX + "CONFIG"])
+    if cfg_path is not None:
+        merged.update(_from_toml(Path(cfg_path)))
+    merged.update(_from_env(env))
+    if args is not None:
+        for name in _FIELDS:
+            value = getattr(args, name, None)
+            if value is not None:
+                merged[name] = _convert(name, value, "--" + name.replace("_", "-"))
+    return Settings(**merged).validate()
+
+
+def live_fields() -> Sequence[str]:
+    return [f.name for f in dataclasses.fields(Settings) if f.metadata.get("live")]

@@ -1,0 +1,172 @@
+"""One client connection: the asyncio Protocol that moves bytes for the hub.
+
+It feeds received bytes to the sans-I/O :class:`ServerConnection`, hands each
+decoded request to the :class:`~server.hub.Hub`, and owns the connection's
+output buffer: everything sent during one loop iteration is joined and
+written with a single ``transport.write`` (write coalescing).  A client whose
+kernel and transport buffers hold more than ``max_send_buffer`` bytes is not
+reading; it is disconnected rather than allowed to grow memory or slow others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, cast
+
+from chinwag_protocol.codec import encode
+from chinwag_protocol.connection import ServerConnection, error_reply
+from chinwag_protocol.errors import ErrorCode
+from chinwag_protocol.messages import Notice, Reply, RequestId
+
+if TYPE_CHECKING:
+    from server.hub import Hub
+    from server.rooms import Room
+
+log = logging.getLogger(__name__)
+
+
+class Session(asyncio.Protocol):
+    __slots__ = (
+        "_flush_handle",
+        "_out",
+        "closing",
+        "connected_at",
+        "hub",
+        "ident",
+        "key",
+        "last_rx",
+        "nick",
+        "peer",
+        "pinged",
+        "proto",
+        "rooms",
+        "transport",
+    )
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.proto = ServerConnection(hub.settings.max_line)
+        self.transport: asyncio.Transport | None = None
+        self.nick = ""
+        #: case-folded nick, the key in the hub's nick table
+        self.key = ""
+        #: who this session is for history ownership: an account or a one-off guest id
+        self.ident = ""
+        self.rooms: dict[str, Room] = {}
+        self._out: list[bytes] = []
+        self._flush_handle: asyncio.Handle | None = None
+        self.closing = False
+        self.connected_at = self.last_rx = time.monotonic()
+        self.pinged = False
+        self.peer = "?"
+
+    @property
+    def registered(self) -> bool:
+        return self.proto.registered
+
+    def __repr__(self) -> str:
+        return f"<Session {self.nick or '-'} {self.peer}>"
+
+    # ---- asyncio.Protocol ---------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the interface without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer = f"{peer[0]}:{peer[1]}"
+        self.hub.attach(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_rx = time.monotonic()
+        self.pinged = False
+        proto = self.proto
+        proto.receive_data(data)
+        self._process()
+
+    def eof_received(self) -> bool:
+        self.proto.receive_eof()
+        self._process()
+        return False  # let the transport close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closing:
+            self.closing = True
+            reason = "connection reset" if exc else "connection closed"
+            self.hub.detach(self, reason)
+        self.hub.forget(self)
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+
+    def _process(self) -> None:
+        proto = self.proto
+        hub = self.hub
+        while not self.closing:
+            req = proto.next_request()
+            out = proto.data_to_send()  # errors for bad lines met first keep their order
+            if out:
+                self.send_raw(out)
+            if req is None:
+                break
+            hub.handle(self, req)
+
+    # ---- output -------------------------------------------------------------
+
+    def send_raw(self, data: bytes) -> None:
+        """Queue bytes; they are written once per loop iteration."""
+        if self.closing:
+            return
+        self._out.append(data)
+        if self._flush_handle is None:
+            self._flush_handle = self.hub.loop.call_soon(self._flush)
+
+    def send(self, msg: Notice | Reply) -> None:
+        self.send_raw(encode(msg))
+
+    def send_reply(self, reply: Reply) -> None:
+        """Send a reply if its request asked for one (carried an id)."""
+        if reply.id is not None:
+            self.send_raw(encode(reply))
+
+    def send_error(self, request_id: RequestId | None, code: ErrorCode, message: str) -> None:
+        if request_id is not None:
+            self.send_raw(error_reply(request_id, code, message))
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        out = self._out
+        transport = self.transport
+        if self.closing or not out or transport is None:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        transport.write(data)
+        if transport.get_write_buffer_size() > self.hub.settings.max_send_buffer:
+            self.hub.metrics_disconnect("send_buffer_full")
+            self.close("send buffer full (client not reading)", abort=True)
+
+    # ---- closing ----------------------------------------------------------
+
+    def close(self, reason: str, *, notice: Notice | None = None, abort: bool = False) -> None:
+        """Leave every room (telling the others ``reason``) and close the connection."""
+        if self.closing:
+            return
+        self.hub.detach(self, reason)
+        if notice is not None:
+            self._out.append(encode(notice))
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        transport = self.transport
+        if transport is not None and not abort and self._out:
+            transport.write(b"".join(self._out))
+        self._out.clear()
+        self.closing = True
+        if transport is not None:
+            if abort:
+                transport.abort()
+            else:
+                transport.close()
