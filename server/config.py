@@ -80,6 +80,9 @@ class Settings:
     log_level: str = _opt(
         "info", "log level", live=True, choices=("debug", "info", "warning", "error")
     )
+    # --- service settings (logging, daemon, metrics) ---
+    # --- security settings (accounts, TLS, abuse limits) ---
+    # --- performance settings (fan-out, batching) ---
 
     def validate(self) -> Settings:
         if not 0 <= self.port <= 65535:
