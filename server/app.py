@@ -8,7 +8,9 @@ tests pass their own).  ``close()`` is safe to call twice.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import logging
 import ssl
 import time
@@ -17,8 +19,10 @@ from types import TracebackType
 
 from chinwag_protocol.codec import encode
 from chinwag_protocol.messages import Notice, PingEvent
-from server.config import Settings
+from chinwag_protocol.timefmt import parse_msg_id
+from server.config import Settings, live_fields
 from server.hub import Hub
+from server.metrics import MetricsExporter
 from server.session import Session
 from server.storage import HistoryStore
 
@@ -37,6 +41,7 @@ class ChinwagServer:
         self._closed: asyncio.Event | None = None
         self._closing = False
         self.hub: Hub | None = None
+        self.metrics: MetricsExporter | None = None
 
     @property
     def port(self) -> int:
@@ -66,7 +71,47 @@ class ChinwagServer:
             await self.store.close()
             raise
         self._sweeper = asyncio.create_task(self._sweep(), name="chinwag-sweeper")
+        if self.settings.metrics_port:
+            self.metrics = MetricsExporter(
+                self, self.settings.metrics_host, self.settings.metrics_port
+            )
+            try:
+                self.metrics.start()
+            except OSError:
+                self.metrics = None
+                await self.close()
+                raise
         log.info("listening on %s:%d (data in %s)", self.host, self.port, self.settings.data_dir)
+
+    async def reload(self, new: Settings) -> tuple[list[str], list[str]]:
+        """Apply the live fields of ``new`` (SIGHUP); others need a restart.
+
+        Returns (live settings changed, other settings that differ and were ignored).
+        The hub reads ``settings`` on every request, and new connections take their
+        line limit from it, so swapping the object is the whole reload.
+        """
+        live = set(live_fields())
+        old = self.settings
+        changed = [
+            f.name
+            for f in dataclasses.fields(Settings)
+            if getattr(old, f.name) != getattr(new, f.name)
+        ]
+        applied = [n for n in changed if n in live]
+        ignored = [n for n in changed if n not in live]
+        self.settings = dataclasses.replace(old, **{n: getattr(new, n) for n in applied})
+        hub = self.hub
+        if hub is not None:
+            hub.settings = self.settings
+            if "history_replay" in applied:
+                await self.store.flush()  # the replay cache refills from durable history
+                keep = self.settings.history_replay
+                for room in hub.rooms.values():
+                    page = self.store.room_page(room.name, limit=keep)
+                    last = parse_msg_id(page[-1].msg_id) if page else 0
+                    page += [m for m in room.recent if parse_msg_id(m.msg_id) > last]
+                    room.recent = collections.deque(page, maxlen=keep)
+        return applied, ignored
 
     async def serve(self, shutdown_trigger: Awaitable[object]) -> None:
         """Start, run until ``shutdown_trigger`` completes, then close gracefully."""
@@ -135,6 +180,8 @@ class ChinwagServer:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        if self.metrics is not None:
+            await self.metrics.close()
         if hub is not None:
             hub.shutting_down = True
             await self.store.flush()  # acks for everything accepted go out now

@@ -81,12 +81,28 @@ class Settings:
         "info", "log level", live=True, choices=("debug", "info", "warning", "error")
     )
     # --- service settings (logging, daemon, metrics) ---
+    log_format: str = _opt(
+        "text",
+        "log line format: 'text' (for people) or 'json' (one object per line)",
+        live=True,
+        choices=("text", "json"),
+    )
+    log_file: str = _opt(
+        "", "append the log to this file instead of stderr (reopened on SIGHUP)", live=True
+    )
+    pidfile: str = _opt(
+        "", "locked pidfile (default with --daemon: DATA_DIR/chinwag.pid; else none)"
+    )
+    metrics_host: str = _opt("127.0.0.1", "address of the Prometheus metrics endpoint")
+    metrics_port: int = _opt(0, "port of the Prometheus metrics endpoint /metrics (0 = off)")
     # --- security settings (accounts, TLS, abuse limits) ---
     # --- performance settings (fan-out, batching) ---
 
     def validate(self) -> Settings:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, not {self.port}")
+        if not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be 0-65535 (0 = off), not {self.metrics_port}")
         for name in ("history_replay", "max_line", "max_text", "max_send_buffer"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")

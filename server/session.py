@@ -82,6 +82,7 @@ class Session(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.last_rx = time.monotonic()
         self.pinged = False
+        self.hub.stats.bytes_in += len(data)
         proto = self.proto
         proto.receive_data(data)
         self._process()
@@ -143,6 +144,7 @@ class Session(asyncio.Protocol):
             return
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
+        self.hub.stats.bytes_out += len(data)
         transport.write(data)
         if transport.get_write_buffer_size() > self.hub.settings.max_send_buffer:
             self.hub.metrics_disconnect("send_buffer_full")
