@@ -1,0 +1,3 @@
+from gui_client.main import main
+
+raise SystemExit(main())

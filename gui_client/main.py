@@ -1,0 +1,117 @@
+"""``chinwag-gui`` / ``python -m gui_client``: the desktop client's entry point.
+
+asyncio runs on Qt's own event loop through qasync, so the socket, the
+reconnect timer and the widgets all live on one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyqt6")
+
+import qasync
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication
+
+from chinwag_protocol.constants import MAX_NICK_LEN
+from gui_client import APP_NAME
+from gui_client.backoff import Backoff
+from gui_client.controller import ChatController
+from gui_client.session import ChatSession
+from gui_client.settings import ConnectionProfile, Settings
+from gui_client.widgets.main_window import MainWindow
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="chinwag-gui",
+        description="Chinwag desktop client. With --host, --port, --nick or --room it "
+        "connects at once; otherwise it opens the connect dialog.",
+    )
+    p.add_argument("--host", help="server host name or address")
+    p.add_argument("--port", type=int, help="server port (1-65535)")
+    p.add_argument("--nick", help=f"your nick (1-{MAX_NICK_LEN} letters, digits, _ and -)")
+    p.add_argument(
+        "--room",
+        action="append",
+        metavar="ROOM",
+        help="room to join (repeat for several); default: the rooms open last time",
+    )
+    p.add_argument("--tls", action="store_true", help="connect with TLS (certificate verified)")
+    p.add_argument(
+        "--settings",
+        type=Path,
+        metavar="FILE",
+        help="keep settings in this INI file instead of the user's Qt settings",
+    )
+    return p
+
+
+def create_window(
+    settings: Settings, *, autojoin: list[str] | None = None, backoff: Backoff | None = None
+) -> MainWindow:
+    """Wire a session, a controller and the main window together (tests use this too)."""
+    session = ChatSession(backoff=backoff)
+    controller = ChatController(session, autojoin=autojoin or settings.rooms())
+    window = MainWindow(controller, settings)
+    session.setParent(window)
+    controller.setParent(window)
+    return window
+
+
+def profile_from_args(args: argparse.Namespace, saved: ConnectionProfile) -> ConnectionProfile:
+    return ConnectionProfile(
+        host=args.host or saved.host,
+        port=args.port or saved.port,
+        nick=args.nick or saved.nick,
+        password=os.environ.get("CHINWAG_PASSWORD", ""),
+        tls=args.tls or saved.tls,
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    settings = Settings(args.settings)
+    window = create_window(settings, autojoin=args.room)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.show()
+    if args.host or args.port or args.nick or args.room:
+        window.connect_to(profile_from_args(args, settings.profile()))
+    else:
+        window.show_connect_dialog()
+    # Ctrl+C in the terminal closes the window; the timer lets Python see the signal
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer(window)
+    tick.start(300)
+    tick.timeout.connect(lambda: None)
+    await closed.wait()
+    await window.session.stop("closed the window")
+    await window.controller.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.port is not None and not 0 < args.port < 65536:
+        build_parser().error("--port must be 1 to 65535")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("chinwag-gui")
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("Chinwag")
+    app.setDesktopFileName("chinwag-gui")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return int(loop.run_until_complete(run(args)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

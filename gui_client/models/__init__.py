@@ -1,0 +1,1 @@
+"""Qt item models: the message list of a conversation, the conversation list, members."""

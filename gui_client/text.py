@@ -1,0 +1,42 @@
+"""Pure helpers for how messages read: actions, mentions, stable nick colours."""
+
+from __future__ import annotations
+
+import colorsys
+import re
+import zlib
+from functools import lru_cache
+
+from chinwag_protocol.validation import nick_key
+
+#: A message whose text starts with this is an action (``/me waves`` → ``* alice waves``).
+ACTION_PREFIX = "/me "
+
+
+def is_action(text: str) -> bool:
+    return text.startswith(ACTION_PREFIX)
+
+
+def action_body(text: str) -> str:
+    return text[len(ACTION_PREFIX) :] if is_action(text) else text
+
+
+def mentions(text: str, nick: str | None) -> bool:
+    """Whether ``text`` names ``nick`` as a whole word (case-insensitively)."""
+    if not nick:
+        return False
+    pattern = rf"(?<![\w-]){re.escape(nick)}(?![\w-])"
+    return re.search(pattern, text, flags=re.IGNORECASE) is not None
+
+
+@lru_cache(maxsize=4096)
+def nick_hue(nick: str) -> float:
+    """A hue in [0, 1) fixed for a nick (case-insensitively): same nick, same colour."""
+    return (zlib.crc32(nick_key(nick).encode()) % 360) / 360.0
+
+
+def nick_rgb(nick: str, *, dark: bool = False) -> tuple[int, int, int]:
+    """A readable colour for ``nick`` on a light (or dark) background."""
+    lightness = 0.68 if dark else 0.36
+    r, g, b = colorsys.hls_to_rgb(nick_hue(nick), lightness, 0.65)
+    return round(r * 255), round(g * 255), round(b * 255)

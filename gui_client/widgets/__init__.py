@@ -1,0 +1,1 @@
+"""Widgets and delegates: presentation only, bound to the models and the controller."""
