@@ -1,0 +1,80 @@
+"""The committed JSON Schema and docs/protocol.md stay in step with the code and the core."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from chinwag_protocol import schema
+from chinwag_protocol.errors import ErrorCode
+from chinwag_protocol.messages import CLIENT_REQUEST_TYPES, SERVER_EVENT_TYPES
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT.parent / "shared" / "docs" / "protocol-core.md"
+DOC = ROOT / "docs" / "protocol.md"
+
+
+def test_committed_schema_equals_generated() -> None:
+    committed = (ROOT / "docs" / "protocol.schema.json").read_text(encoding="utf-8")
+    assert committed == schema.render(), (
+        "docs/protocol.schema.json is stale: run "
+        "`.venv/bin/python -m chinwag_protocol.schema > docs/protocol.schema.json`"
+    )
+
+
+def core_text() -> str:
+    if not CORE.exists():
+        pytest.skip(f"core contract not found at {CORE}")
+    return CORE.read_text(encoding="utf-8")
+
+
+def table_types(text: str, heading: str) -> set[str]:
+    """The `type` names in the first column of the table under ``heading``."""
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M))
+
+
+def tags(types: tuple[type, ...]) -> set[str]:
+    return {str(t.__struct_config__.tag) for t in types}  # type: ignore[attr-defined]
+
+
+def test_core_tables_parse() -> None:
+    text = core_text()
+    assert len(table_types(text, "## Client → server")) >= 13
+    assert len(table_types(text, "## Server → client events")) >= 8
+
+
+def test_every_core_type_exists_in_messages() -> None:
+    text = core_text()
+    assert table_types(text, "## Client → server") <= tags(CLIENT_REQUEST_TYPES)
+    assert table_types(text, "## Server → client events") <= tags(SERVER_EVENT_TYPES)
+
+
+def test_every_core_type_appears_in_protocol_md() -> None:
+    text = core_text()
+    doc = DOC.read_text(encoding="utf-8")
+    for name in table_types(text, "## Client → server") | table_types(
+        text, "## Server → client events"
+    ):
+        assert f"`{name}`" in doc, name
+
+
+def test_core_sections_copied_unchanged() -> None:
+    text = core_text()
+    doc = DOC.read_text(encoding="utf-8")
+    core_body = text[text.index("## Framing") :].strip()
+    assert core_body in doc
+
+
+def test_every_error_code_documented() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    for code in ErrorCode:
+        assert f"| `{code.value}` |" in doc, code
+
+
+def test_extensions_heading_present() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    assert "\n## Extensions\n" in doc
+    assert "protocol.schema.json" in doc
