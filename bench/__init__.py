@@ -1,0 +1,1 @@
+"""Load generator for Chinwag and, side by side, ngircd: ``python -m bench --help``."""
