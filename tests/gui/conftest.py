@@ -38,6 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/gui" in str(item.fspath):
             item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
 
+
 #: generous: the machine may be loaded by other test runs
 WAIT_MS = 20_000
 
@@ -59,7 +60,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     for _ in range(5):
         qapp.processEvents()
     asyncio.events._set_running_loop(None)
-    loop._QEventLoop__is_running = False  # type: ignore[attr-defined]  # never app.exit()
+    loop._QEventLoop__is_running = False  # never app.exit()
     loop.close()
     asyncio.set_event_loop(None)
     if errors:
@@ -120,9 +121,7 @@ WindowFactory = Callable[..., MainWindow]
 
 
 @pytest.fixture
-def make_window(
-    qtbot: Any, run: Callable[..., Any], tmp_path: Path
-) -> Iterator[WindowFactory]:
+def make_window(qtbot: Any, run: Callable[..., Any], tmp_path: Path) -> Iterator[WindowFactory]:
     """``make_window(nick, port, rooms=[...])``: a main window connecting at once."""
     windows: list[MainWindow] = []
 
@@ -133,12 +132,13 @@ def make_window(
         rooms: list[str] | None = None,
         connect: bool = True,
         host: str = "127.0.0.1",
+        backoff: Backoff | None = None,
     ) -> MainWindow:
         settings = Settings(tmp_path / f"gui-{len(windows)}.ini")
         window = create_window(
             settings,
             autojoin=rooms or ["lobby"],
-            backoff=Backoff(initial=0.1, maximum=0.5),
+            backoff=backoff or Backoff(initial=0.1, maximum=0.5),
         )
         windows.append(window)  # not qtbot.addWidget: it closes windows before our teardown
         window.show()

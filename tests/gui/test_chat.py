@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
-
 import pytest
+from PyQt6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
-from gui_client.models.conversations import ConvKind
+from gui_client.models.conversations import Conversation, ConvKind
 from gui_client.models.messages import Kind
+from gui_client.widgets.main_window import MainWindow
 from tests.gui.conftest import WAIT_MS, wait_connected
 
 pytestmark = pytest.mark.gui
 
 
-def texts(conv, *kinds):
+def texts(conv: Conversation, *kinds: Kind) -> list[tuple[str, str]]:
     kinds = kinds or (Kind.CHAT, Kind.ACTION)
     return [(r.nick, r.text) for r in conv.messages.rows() if r.kind in kinds]
 
 
-def activate(qtbot, window):
+def activate(qtbot: QtBot, window: MainWindow) -> None:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
 
 
-def type_line(qtbot, window, line):
+def type_line(qtbot: QtBot, window: MainWindow, line: str) -> None:
     window.input.setText(line)
-    qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    qtbot.keyClick(window.input, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture
@@ -80,7 +81,9 @@ def test_unread_counts_and_mention_highlight(qtbot, pair):
     alice, bob = pair
     type_line(qtbot, alice, "/join dev")
     type_line(qtbot, bob, "/join dev")
-    qtbot.waitUntil(lambda: alice.controller.convs.get(ConvKind.ROOM, "dev") is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: alice.controller.convs.get(ConvKind.ROOM, "dev") is not None, timeout=WAIT_MS
+    )
     dev_a = alice.controller.convs.get(ConvKind.ROOM, "dev")
     qtbot.waitUntil(lambda: dev_a.has_member("bob"), timeout=WAIT_MS)
     lobby_a = alice.controller.convs.get(ConvKind.ROOM, "lobby")
@@ -114,7 +117,7 @@ def test_history_on_join_and_older_history_on_scroll(qtbot, gui_server, make_win
     from chinwag_client.client import ChinwagClient
     from chinwag_protocol.messages import Join, JoinOk, Say, SentOk
 
-    async def chatter():
+    async def chatter() -> None:
         c = await ChinwagClient.connect(gui_server.host, gui_server.port)
         await c.hello("carol")
         await c.call(Join(room="lobby"), JoinOk)
@@ -166,7 +169,9 @@ def test_slash_commands(qtbot, pair):
     assert lobby_a.messages.rows()[-1].kind is Kind.ERROR
     type_line(qtbot, bob, "/part")
     qtbot.waitUntil(lambda: not lobby_a.has_member("bob"), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: bob.controller.convs.get(ConvKind.ROOM, "lobby") is None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: bob.controller.convs.get(ConvKind.ROOM, "lobby") is None, timeout=WAIT_MS
+    )
     assert bob.controller.current is None
     assert bob.windowTitle() == "Chinwag"
 
@@ -200,7 +205,9 @@ def test_keyboard_switching_and_ctrl_w(qtbot, pair):
     alice.cycle(1)
     assert alice.windowTitle() == "Chinwag — dev"
     qtbot.keyClick(alice.input, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: alice.controller.convs.get(ConvKind.ROOM, "dev") is None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: alice.controller.convs.get(ConvKind.ROOM, "dev") is None, timeout=WAIT_MS
+    )
     assert alice.windowTitle() == "Chinwag — lobby"
     # quick switcher: type part of a name, Enter jumps there
     alice.controller.open_direct("bob", select=False)

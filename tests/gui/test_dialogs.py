@@ -1,0 +1,90 @@
+"""The connect dialog, remembered values, the room browser and new-DM dialog."""
+
+from __future__ import annotations
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QInputDialog
+
+from chinwag_protocol.constants import DEFAULT_PORT
+from gui_client.main import build_parser, profile_from_args
+from gui_client.models.conversations import ConvKind
+from gui_client.settings import ConnectionProfile, Settings, default_nick
+from tests.gui.conftest import WAIT_MS, wait_connected
+
+pytestmark = pytest.mark.gui
+
+
+def test_connect_dialog_defaults_connects_and_remembers(qtbot, gui_server, make_window, tmp_path):
+    window = make_window(connect=False)
+    window.show_connect_dialog()
+    dialog = window.connect_dialog
+    assert dialog.host.text() == "127.0.0.1"
+    assert dialog.port.value() == DEFAULT_PORT
+    assert dialog.nick.text() == default_nick()
+    dialog.port.setValue(gui_server.port)
+    dialog.nick.setText("dora")
+    dialog.password.setText("secret")
+    qtbot.keyClick(dialog.nick, Qt.Key.Key_Return)
+    wait_connected(qtbot, window)
+    assert window.controller.me == "dora"
+    remembered = Settings(tmp_path / "gui-0.ini").profile()
+    assert (remembered.host, remembered.port, remembered.nick) == (
+        "127.0.0.1",
+        gui_server.port,
+        "dora",
+    )
+    assert remembered.password == ""  # never stored
+    assert "secret" not in (tmp_path / "gui-0.ini").read_text()
+
+
+def test_flags_fill_the_profile():
+    args = build_parser().parse_args(["--host", "chat.example", "--nick", "zed", "--room", "ops"])
+    p = profile_from_args(args, ConnectionProfile(port=7000, nick="old"))
+    assert (p.host, p.port, p.nick, p.tls) == ("chat.example", 7000, "zed", False)
+    assert args.room == ["ops"]
+
+
+def test_room_browser_lists_and_joins(qtbot, gui_server, make_window):
+    alice = make_window("alice", gui_server.port, rooms=["lobby", "dev"])
+    wait_connected(qtbot, alice, rooms=2)
+    alice.controller.submit("/topic where the builds are discussed")
+    alice.controller.close_conversation(alice.controller.convs.get(ConvKind.ROOM, "lobby"))
+    qtbot.waitUntil(
+        lambda: alice.controller.convs.get(ConvKind.ROOM, "lobby") is None, timeout=WAIT_MS
+    )
+    alice.open_room_browser()
+    browser = alice.room_browser
+    qtbot.waitUntil(lambda: browser.model.rowCount() >= 2, timeout=WAIT_MS)
+    names = [browser.model.item(r, 0).text() for r in range(browser.model.rowCount())]
+    assert "#dev" in names and "#lobby" in names
+    browser.filter.setText("lob")
+    assert browser.proxy.rowCount() == 1
+    qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: alice.windowTitle() == "Chinwag — lobby", timeout=WAIT_MS)
+    # a new room typed in the filter is created
+    alice.open_room_browser()
+    browser = alice.room_browser
+    browser.filter.setText("brand-new")
+    qtbot.waitUntil(lambda: browser.status.text() != "Loading…", timeout=WAIT_MS)
+    qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: alice.windowTitle() == "Chinwag — brand-new", timeout=WAIT_MS)
+
+
+def test_new_direct_message_dialog(qtbot, gui_server, make_window):
+    alice = make_window("alice", gui_server.port)
+    wait_connected(qtbot, alice)
+    bob = make_window("bob", gui_server.port)
+    wait_connected(qtbot, bob)
+    alice.open_new_direct()
+    dialog = alice.findChild(QInputDialog, "directDialog")
+    assert dialog is not None
+    dialog.setTextValue("bob")
+    dialog.accept()
+    assert alice.windowTitle() == "Chinwag — bob"
+    alice.controller.submit("hi from the dialog")
+    convs = bob.controller.convs
+    qtbot.waitUntil(lambda: convs.get(ConvKind.DIRECT, "alice") is not None, timeout=WAIT_MS)
+    dm = convs.get(ConvKind.DIRECT, "alice")
+    qtbot.waitUntil(lambda: len(dm.messages) == 1, timeout=WAIT_MS)
+    assert dm.messages.row(0).text == "hi from the dialog"

@@ -1,0 +1,78 @@
+"""Errors reach the user as clear messages: no traceback, no frozen window."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chinwag_client.client import ChinwagClient
+from gui_client.models.messages import Kind
+from gui_client.session import ConnState
+from tests.gui.conftest import WAIT_MS, wait_connected
+
+pytestmark = pytest.mark.gui
+
+
+def test_nick_taken_is_shown_in_the_connect_dialog(qtbot, gui_server, make_window, run):
+    async def hold() -> ChinwagClient:
+        c = await ChinwagClient.connect(gui_server.host, gui_server.port)
+        await c.hello("alice")
+        return c
+
+    holder = run(hold())
+    window = make_window("alice", gui_server.port)
+    qtbot.waitUntil(lambda: window.connect_dialog is not None, timeout=WAIT_MS)
+    dialog = window.connect_dialog
+    assert dialog.isVisible()
+    assert "already in use" in dialog.problem.text()
+    assert dialog.nick.text() == "alice"
+    assert window.session.state is ConnState.DISCONNECTED
+    assert "already in use" in window.statusBar().currentMessage()
+    # choosing another nick in the dialog connects
+    dialog.nick.setText("alice2")
+    dialog.accept()
+    wait_connected(qtbot, window)
+    assert window.controller.me == "alice2"
+    run(holder.close())
+
+
+def test_unreachable_server_is_reported(qtbot, make_window):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    window = make_window("alice", port)
+    qtbot.waitUntil(lambda: window.connect_dialog is not None, timeout=WAIT_MS)
+    assert "Cannot reach 127.0.0.1" in window.connect_dialog.problem.text()
+    assert window.session.state is ConnState.DISCONNECTED
+    assert "Disconnected" in window.state_label.text()
+
+
+def test_invalid_nick_is_refused_by_the_dialog(qtbot, make_window):
+    window = make_window(connect=False)
+    window.show_connect_dialog()
+    dialog = window.connect_dialog
+    dialog.nick.setText("9lives")
+    dialog.accept()
+    assert dialog.isVisible()
+    assert "starts with a letter" in dialog.problem.text()
+    assert window.session.state is ConnState.DISCONNECTED
+
+
+def test_server_going_away_is_shown_and_sending_fails_cleanly(
+    qtbot, restartable_server, make_window, run
+):
+    from gui_client.backoff import Backoff
+
+    srv = restartable_server()
+    window = make_window("alice", srv.port, backoff=Backoff(initial=600, maximum=600))
+    wait_connected(qtbot, window)
+    lobby = window.controller.current
+    run(srv.close())
+    qtbot.waitUntil(lambda: window.session.state is ConnState.RECONNECTING, timeout=WAIT_MS)
+    texts = [r.text for r in lobby.messages.rows()]
+    assert any("restarting or shutting down" in t for t in texts)
+    window.controller.submit("anyone there?")
+    qtbot.waitUntil(lambda: lobby.messages.rows()[-1].kind is Kind.ERROR, timeout=WAIT_MS)
+    last = lobby.messages.rows()[-1].text
+    assert "not in #lobby" in last or "Not connected" in last

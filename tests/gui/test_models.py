@@ -1,0 +1,100 @@
+"""The message model and view: dedupe, order, day separators, 100k rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PyQt6.QtCore import QPoint
+
+from chinwag_protocol.messages import Message
+from gui_client.models.messages import Kind, MessageModel, Row, row_from_message
+from gui_client.widgets.message_view import MessageView
+
+pytestmark = pytest.mark.gui
+
+T0 = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
+
+
+def chat(i: int, *, when: datetime | None = None) -> Row:
+    return Row(Kind.CHAT, f"line {i}", when or T0, "bob", msg_id=f"{i:012d}")
+
+
+def test_duplicates_are_dropped_and_ids_stay_in_order(qapp):
+    model = MessageModel()
+    assert model.merge([chat(1), chat(3), chat(5)]) == 3
+    assert model.merge([chat(3), chat(4), chat(5), chat(6)]) == 2
+    model.append(Row(Kind.SYSTEM, "bob joined"))
+    assert not model.append(chat(4))
+    model.append(chat(2))
+    ids = [r.msg_id for r in model.rows() if r.msg_id]
+    assert ids == [f"{i:012d}" for i in (1, 2, 3, 4, 5, 6)]
+    assert model.rowCount() == 7
+    assert model.newest_id == f"{6:012d}" and model.oldest_id == f"{1:012d}"
+
+
+def test_prepend_older_history(qapp):
+    model = MessageModel()
+    model.merge([chat(10), chat(11)])
+    assert model.prepend([chat(8), chat(9), chat(10)]) == 2
+    assert [r.text for r in model.rows()] == ["line 8", "line 9", "line 10", "line 11"]
+
+
+def test_day_separators(qapp):
+    model = MessageModel()
+    local_midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    model.merge(
+        [
+            chat(1, when=local_midnight - timedelta(minutes=5)),
+            chat(2, when=local_midnight - timedelta(minutes=1)),
+            chat(3, when=local_midnight + timedelta(minutes=1)),
+        ]
+    )
+    breaks = [model.data(model.index(i), MessageModel.DayBreakRole) for i in range(3)]
+    assert breaks == [True, False, True]
+
+
+def test_actions_and_plain_text(qapp):
+    msg = Message(
+        room="lobby",
+        from_="bob",
+        text="/me waves",
+        ts="2026-11-24T13:45:01.123Z",
+        msg_id="000000000007",
+    )
+    row = row_from_message(msg, "alice")
+    assert row.kind is Kind.ACTION and row.text == "waves"
+    assert row.plain().endswith("* bob waves")
+    assert not row.own
+    assert row_from_message(msg, "Bob").own
+
+
+def test_view_handles_100k_rows(qtbot):
+    model = MessageModel()
+    model.merge([chat(i) for i in range(100_000)])
+    view = MessageView()
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    view.set_messages(model)
+    last = model.index(99_999)
+    view.scrollTo(last)
+    qtbot.waitUntil(lambda: view.visualRect(last).intersects(view.rect()), timeout=30_000)
+    view.scrollToTop()
+    qtbot.waitUntil(lambda: view.indexAt(QPoint(5, 5)).row() == 0, timeout=30_000)
+    assert view.delegate.row_height(model.row(0), True) > view.delegate.row_height(
+        model.row(1), False
+    )
+
+
+def test_long_lines_wrap_to_several_lines(qtbot):
+    model = MessageModel()
+    model.merge([Row(Kind.CHAT, "word " * 200, T0, "bob", msg_id="1"), chat(2)])
+    view = MessageView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.set_messages(model)
+    long_h = view.delegate.row_height(model.row(0), False)
+    short_h = view.delegate.row_height(model.row(1), False)
+    assert long_h > 3 * short_h
