@@ -203,7 +203,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         kwargs: dict[str, Any] = {
             "default": None,
             "metavar": f.name.upper(),
-            "help": f"{f.metadata['help']} [env {env}; default: {default}]",
+            "help": f"{f.metadata['help']} [env {env}; default: {default}"
+            + ("; reloaded on SIGHUP]" if f.metadata.get("live") else "]"),
         }
         if f.metadata.get("choices"):
             kwargs["choices"] = f.metadata["choices"]
