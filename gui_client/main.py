@@ -21,7 +21,6 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
 from chinwag_protocol.constants import MAX_NICK_LEN
-from gui_client import APP_NAME
 from gui_client.backoff import Backoff
 from gui_client.controller import ChatController
 from gui_client.session import ChatSession
@@ -104,7 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("chinwag-gui")
-    app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("Chinwag")
     app.setDesktopFileName("chinwag-gui")
     loop = qasync.QEventLoop(app)

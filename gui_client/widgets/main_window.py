@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.member_list.setAccessibleName("Members")
         self.member_list.setModel(self.members)
         self.member_list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.member_list.setSpacing(2)
         self.members_header = QLabel()
         self.members_header.setObjectName("membersHeader")
 

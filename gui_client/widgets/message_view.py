@@ -46,7 +46,7 @@ from gui_client.widgets import theme
 _HPAD = 10
 _VPAD = 3
 _GAP = 10
-_NICK_CHARS = 12
+_NICK_CHARS = 9
 
 
 def _viewport_width(view: QListView) -> int:
@@ -167,7 +167,10 @@ class MessageDelegate(QStyledItemDelegate):
                 row.kind
             ]
             painter.setFont(self.bold)
-            painter.setPen(self._colour(row, text_color))
+            if row.kind is Kind.ACTION:
+                painter.setPen(QColor(*nick_rgb(row.nick)))
+            else:
+                painter.setPen(self._colour(row, text_color))
             painter.drawText(
                 nick_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, marker
             )

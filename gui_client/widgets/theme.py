@@ -37,6 +37,7 @@ QListView#messageView {{
 }}
 QListView#memberList {{
     border: none;
+    padding: 2px 8px;
     border-left: 1px solid #dde2e8;
     background: #f7f9fb;
 }}

@@ -88,3 +88,14 @@ def test_new_direct_message_dialog(qtbot, gui_server, make_window):
     dm = convs.get(ConvKind.DIRECT, "alice")
     qtbot.waitUntil(lambda: len(dm.messages) == 1, timeout=WAIT_MS)
     assert dm.messages.row(0).text == "hi from the dialog"
+
+
+def test_screenshot_command_renders_a_conversation(run, tmp_path):
+    from PyQt6.QtGui import QImage
+
+    from gui_client.screenshot import render
+
+    out = tmp_path / "shot.png"
+    run(render(out, (900, 600)), timeout_ms=60_000)
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 600)
