@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import ssl
 import sys
 import time
 from dataclasses import dataclass
@@ -38,14 +39,29 @@ def probe_host(host: str) -> str:
     return "127.0.0.1" if host in WILDCARDS else host
 
 
-async def probe(host: str, port: int, timeout: float) -> CheckResult:
+def probe_tls_context() -> ssl.SSLContext:
+    """TLS for a liveness probe: encrypted, but any certificate is accepted (a
+    self-signed one on localhost is the normal case; verifying it is the clients' job)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+async def probe(host: str, port: int, timeout: float, *, tls: bool = False) -> CheckResult:
     """Connect, hello, ping, quit within ``timeout`` seconds; raise CheckFailed otherwise."""
     started = time.monotonic()
     where = f"{host}:{port}"
     client: ChinwagClient | None = None
     try:
         async with asyncio.timeout(timeout):
-            client = await ChinwagClient.connect(host, port, timeout=timeout)
+            client = await ChinwagClient.connect(
+                host,
+                port,
+                timeout=timeout,
+                ssl_context=probe_tls_context() if tls else None,
+                server_hostname=host if tls else None,
+            )
             ok = await client.hello(PROBE_NICK_PREFIX + secrets.token_hex(4), client=PROBE_CLIENT)
             await client.call(Ping(), Ok)
             await client.quit(timeout=timeout)
@@ -66,11 +82,13 @@ async def probe(host: str, port: int, timeout: float) -> CheckResult:
             await client.close()
 
 
-def run_check(host: str, port: int, timeout: float, *, quiet: bool = False) -> int:
+def run_check(
+    host: str, port: int, timeout: float, *, tls: bool = False, quiet: bool = False
+) -> int:
     """Probe and print the outcome; the process exit status (0 healthy, 1 not)."""
     target = probe_host(host)
     try:
-        result = asyncio.run(probe(target, port, timeout))
+        result = asyncio.run(probe(target, port, timeout, tls=tls))
     except CheckFailed as exc:
         print(f"chinwag-server check: FAILED: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -102,6 +102,13 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, help="server port")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds in all (default 5)")
     parser.add_argument("--config", type=Path, help="TOML settings file to read host/port from")
+    parser.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="probe over TLS, accepting any certificate (default: TLS when the server's "
+        "settings configure a certificate)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures")
     return parser
 
@@ -295,7 +302,7 @@ def _resolve_pidfile(args: argparse.Namespace) -> Path:
     if args.pidfile is not None:
         return Path(args.pidfile).absolute()
     try:
-        settings = load_settings(args)
+        settings = load_settings(argparse.Namespace(config=args.config, data_dir=args.data_dir))
     except ConfigError as exc:
         _fail(str(exc), 4)
     path = Path(settings.pidfile) if settings.pidfile else settings.data_dir / "chinwag.pid"
@@ -364,21 +371,22 @@ def cmd_stop(argv: Sequence[str]) -> None:
 
 def cmd_check(argv: Sequence[str]) -> None:
     args = _check_parser().parse_args(argv)
-    host, port = args.host, args.port
-    if host is None or port is None:
+    host, port, tls = args.host, args.port, args.tls
+    if host is None or port is None or tls is None:
         try:
-            settings = load_settings(args)
+            settings = load_settings(argparse.Namespace(config=args.config))
         except ConfigError as exc:
             _fail(f"check: {exc}")
         host = settings.host if host is None else host
         port = settings.port if port is None else port
+        tls = bool(getattr(settings, "tls_cert", None)) if tls is None else tls
     if not 0 < port < 65536:
         _fail(f"check: port must be 1-65535, not {port}")
     if args.timeout <= 0:
         _fail("check: --timeout must be positive")
     from server.check import run_check
 
-    sys.exit(run_check(host, port, args.timeout, quiet=args.quiet))
+    sys.exit(run_check(host, port, args.timeout, tls=tls, quiet=args.quiet))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import shutil
 import socket
+import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from server.app import ChinwagServer
 from server.config import Settings
+from tests.helpers.wire import ROOT
 from tests.service.conftest import cli, free_port
 
 
@@ -125,3 +132,65 @@ def test_bad_settings_are_one_clear_line(args: tuple[str, ...], message: str) ->
     r = cli(*args)
     assert r.returncode == 2, r
     assert message in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.fixture
+def tls_context(tmp_path: Path) -> ssl.SSLContext:
+    """A server-side context with a fresh self-signed certificate (made by openssl)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+async def test_check_over_tls(settings: Settings, tls_context: ssl.SSLContext) -> None:
+    srv = ChinwagServer(settings, ssl_context=tls_context)
+    await srv.start()
+    try:
+
+        async def check(*flags: str) -> tuple[int, str]:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "server",
+                "check",
+                "--port",
+                str(srv.port),
+                "--timeout",
+                "5",
+                *flags,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            out, _ = await proc.communicate()
+            return await proc.wait(), out.decode()
+
+        code, out = await check("--tls")
+        assert code == 0, out
+        code, out = await check()  # plain text against a TLS port: unhealthy, one line
+        assert code == 1 and len(out.strip().splitlines()) == 1, out
+    finally:
+        await srv.close()
