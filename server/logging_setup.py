@@ -95,6 +95,7 @@ class ReopenableFileHandler(logging.FileHandler):
 
     def reopen(self) -> None:
         """Open the path again; on failure keep writing to the old file and raise OSError."""
+        check_log_file(Path(self.baseFilename))  # a rotated-away file is recreated 0640
         new = open(self.baseFilename, "a", encoding="utf-8")  # noqa: SIM115
         self.acquire()
         try:
@@ -105,11 +106,14 @@ class ReopenableFileHandler(logging.FileHandler):
             old.close()
 
 
+#: a new log file is readable by the server's group only: it holds nicks and addresses
+LOG_FILE_MODE = 0o640
+
+
 def check_log_file(path: Path) -> None:
-    """Raise OSError (with the reason) unless ``path`` can be opened for appending."""
+    """Create ``path`` if needed (mode 0640); raise OSError unless it can be appended to."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8"):
-        pass
+    os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, LOG_FILE_MODE))
 
 
 class LogControl:

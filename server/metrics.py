@@ -85,11 +85,10 @@ class ChinwagCollector(Collector):
         hub = self.server.hub
         if hub is None:
             return
-        sessions = list(hub.sessions)
         stats = hub.stats
         store = self.server.store
         yield GaugeMetricFamily(
-            "chinwag_connections", "Open client connections", value=len(sessions)
+            "chinwag_connections", "Open client connections", value=len(hub.sessions)
         )
         yield GaugeMetricFamily(
             "chinwag_users", "Connections that said hello (online nicks)", value=len(hub.nicks)

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sqlite3
+import stat
 from pathlib import Path
 
 from chinwag_protocol.timefmt import format_msg_id
@@ -78,6 +79,7 @@ async def test_daemon_lifecycle(daemon_files: DaemonFiles) -> None:
     os.kill(pid, signal.SIGHUP)
     wait_for_log(files.log, r"SIGHUP: reloaded settings; changed: motd, max_text")
     assert "SIGHUP: reopened log file" in files.log.read_text()
+    assert stat.S_IMODE(files.log.stat().st_mode) == 0o640, "logs hold nicks and addresses"
     carol = await WireClient.connect(host, port)
     assert (await carol.hello("carol"))["motd"] == "second motd"
     await alice.error("say", "text_too_long", room="lobby", text="x" * 21)
