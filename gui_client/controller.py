@@ -229,6 +229,9 @@ class ChatController(QObject):
         if conv is None:
             self.error("Join a room first (/join lobby) or open a direct chat (/query nick).")
             return
+        if not self.session.connected:
+            self.error("Not connected — nothing was sent; try again once reconnected.", conv)
+            return
         if conv.kind is ConvKind.ROOM and not conv.joined:
             self.error(f"You are not in #{conv.name} — /join {conv.name} to rejoin.", conv)
             return

@@ -105,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("chinwag-gui")
     app.setOrganizationName("Chinwag")
     app.setDesktopFileName("chinwag-gui")
+    # run() decides when to stop (after saying quit), not Qt closing the last window
+    app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:

@@ -75,4 +75,23 @@ def test_server_going_away_is_shown_and_sending_fails_cleanly(
     window.controller.submit("anyone there?")
     qtbot.waitUntil(lambda: lobby.messages.rows()[-1].kind is Kind.ERROR, timeout=WAIT_MS)
     last = lobby.messages.rows()[-1].text
-    assert "not in #lobby" in last or "Not connected" in last
+    assert "Not connected" in last
+
+
+def test_command_line_entry_point(tmp_path):
+    import subprocess
+    import sys
+
+    ok = subprocess.run(
+        [sys.executable, "-m", "gui_client", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert ok.returncode == 0 and "--nick" in ok.stdout and "--room" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "gui_client", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert "--port must be 1 to 65535" in bad.stderr
+    assert "Traceback" not in bad.stderr
