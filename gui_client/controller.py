@@ -280,9 +280,25 @@ class ChatController(QObject):
         self.spawn(self._part(conv.name, reason), conv)
 
     def _cmd_msg(self, nick: str, text: str) -> None:
-        conv = self.open_direct(nick, select=False)
+        conv = self.convs.get(ConvKind.DIRECT, nick)
         if conv is not None:
             self.send_text(text, conv)
+            return
+        # no conversation yet: open one only once the server accepted the message
+        try:
+            nick = normalize_nick(nick)
+        except RequestError as exc:
+            self.error(exc.message)
+            return
+        self.spawn(self._first_direct(nick, text), self.current)
+
+    async def _first_direct(self, nick: str, text: str) -> None:
+        ok = await self.session.call(Msg(to=nick, text=text), SentOk)
+        conv = self.open_direct(nick, select=False)
+        if conv is not None:
+            msg = Private(from_=self.me or "", to=nick, text=text, ts=ok.ts, msg_id=ok.msg_id)
+            conv.messages.append(self._row(msg))
+            self.info(f"→ sent to {nick}: {text}", kind=Kind.SYSTEM)
 
     def _cmd_query(self, nick: str) -> None:
         self.open_direct(nick)

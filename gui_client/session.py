@@ -154,7 +154,7 @@ class ChatSession(QObject):
     async def _pause(self, why: str) -> None:
         delay = self.backoff.next()
         self._wake.clear()
-        self._set_state(ConnState.RECONNECTING, f"{why} — reconnecting in {delay:.0f} s")
+        self._set_state(ConnState.RECONNECTING, f"{why} — reconnecting in {max(1, round(delay))} s")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
                 await self._wake.wait()

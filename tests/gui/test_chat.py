@@ -159,6 +159,10 @@ def test_slash_commands(qtbot, pair):
     qtbot.waitUntil(lambda: lobby_b.has_member("alicia"), timeout=WAIT_MS)
     assert not lobby_b.has_member("alice")
     assert alice.controller.me == "alicia"
+    type_line(qtbot, alice, "/msg nobody-here hello?")
+    lobby_a = alice.controller.current
+    qtbot.waitUntil(lambda: "nobody is called" in lobby_a.messages.rows()[-1].text, timeout=WAIT_MS)
+    assert alice.controller.convs.get(ConvKind.DIRECT, "nobody-here") is None
     type_line(qtbot, alice, "/frobnicate")
     lobby_a = alice.controller.current
     assert lobby_a.messages.rows()[-1].kind is Kind.ERROR
