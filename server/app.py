@@ -188,7 +188,7 @@ class ChinwagServer:
             notice = Notice(text="server shutting down", code="shutdown")
             for session in list(hub.sessions):
                 hub.metrics_disconnect("shutdown")
-                session.close("server shutting down", notice=notice)
+                session.close("server shutting down", notice=notice, half_close=True)
             try:
                 async with asyncio.timeout(self.settings.shutdown_grace):
                     await hub.wait_all_gone()

@@ -80,6 +80,8 @@ class Session(asyncio.Protocol):
         self.hub.attach(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return  # a half-closed connection is drained, not served
         self.last_rx = time.monotonic()
         self.pinged = False
         self.hub.stats.bytes_in += len(data)
@@ -152,8 +154,21 @@ class Session(asyncio.Protocol):
 
     # ---- closing ----------------------------------------------------------
 
-    def close(self, reason: str, *, notice: Notice | None = None, abort: bool = False) -> None:
-        """Leave every room (telling the others ``reason``) and close the connection."""
+    def close(
+        self,
+        reason: str,
+        *,
+        notice: Notice | None = None,
+        abort: bool = False,
+        half_close: bool = False,
+    ) -> None:
+        """Leave every room (telling the others ``reason``) and close the connection.
+
+        ``half_close`` sends FIN after the queued bytes but keeps reading (and
+        discarding) until the peer closes: closing a socket with unread input
+        sends RST, which can destroy the final replies and notice in flight.
+        The caller must bound the wait (shutdown aborts after its grace time).
+        """
         if self.closing:
             return
         self.hub.detach(self, reason)
@@ -170,5 +185,8 @@ class Session(asyncio.Protocol):
         if transport is not None:
             if abort:
                 transport.abort()
+            elif half_close and transport.can_write_eof():
+                transport.write_eof()
+                transport.resume_reading()
             else:
                 transport.close()
