@@ -201,24 +201,33 @@ async def run_server(
         loop.add_signal_handler(sig, stop.set)
     server = ChinwagServer(settings)
     reloading: set[asyncio.Task[None]] = set()
+    started = asyncio.Event()
+
+    async def reload_when_started() -> None:
+        await started.wait()  # a SIGHUP during startup applies once the server runs
+        await _reload(server, logs, args, base, readiness is not None)
 
     def on_hup() -> None:
+        if stop.is_set():
+            log.info("SIGHUP ignored: shutting down")
+            return
         if reloading:
             log.info("SIGHUP: a reload is already running")
             return
-        task = loop.create_task(_reload(server, logs, args, base, readiness is not None))
+        task = loop.create_task(reload_when_started())
         reloading.add(task)
         task.add_done_callback(reloading.discard)
 
-    await server.start()
     loop.add_signal_handler(signal.SIGHUP, on_hup)
+    await server.start()
+    started.set()
     if readiness is not None:
         readiness.ready(server.host, server.port)
     try:
         await stop.wait()
         log.info("stopping (signal received)")
     finally:
-        loop.remove_signal_handler(signal.SIGHUP)
+        stop.set()
         for task in list(reloading):
             task.cancel()
         await server.close()
@@ -239,6 +248,7 @@ def cmd_run(argv: Sequence[str]) -> None:
 
     from server.logging_setup import check_log_file, configure_logging
     from server.storage import StorageError
+    from server.tls import TLSSetupError
 
     pidfile = PidFile(Path(settings.pidfile)) if settings.pidfile else None
     if pidfile is not None:
@@ -264,6 +274,8 @@ def cmd_run(argv: Sequence[str]) -> None:
             if readiness is not None:
                 readiness.fail(f"cannot open log file {settings.log_file}: {exc}")
             _fail(f"cannot open log file {settings.log_file}: {exc.strerror or exc}")
+        # until the loop handles it (and after), SIGHUP must not kill the server
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         fast = install_uvloop()
         log.info(
             "chinwag-server %s starting (pid %d, %s event loop%s)",
@@ -275,7 +287,7 @@ def cmd_run(argv: Sequence[str]) -> None:
         error: str | None = None
         try:
             asyncio.run(run_server(settings, args=args, base=base, logs=logs, readiness=readiness))
-        except StorageError as exc:
+        except (StorageError, TLSSetupError) as exc:
             error = str(exc)
         except OSError as exc:
             error = f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
@@ -284,6 +296,8 @@ def cmd_run(argv: Sequence[str]) -> None:
         except Exception as exc:  # last resort: one clear line, the traceback in the log
             log.exception("server failed")
             error = f"server failed: {exc!r}"
+        finally:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
         if error is not None:
             log.error("%s", error)
             if readiness is not None:

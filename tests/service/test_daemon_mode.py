@@ -9,6 +9,7 @@ import signal
 import socket
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 from chinwag_protocol.timefmt import format_msg_id
@@ -154,3 +155,32 @@ def test_daemon_unusable_log_file(daemon_files: DaemonFiles, tmp_path: Path) -> 
     assert r.returncode == 1, r
     assert "cannot open log file" in r.stderr and "Traceback" not in r.stderr
     assert not daemon_files.pidfile.exists()
+
+
+def _wait_output(srv, text: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in srv.output:
+        assert time.monotonic() < deadline, f"{text!r} not in the log:\n{srv.output}"
+        time.sleep(0.05)
+
+
+async def test_foreground_sighup_bad_config_keeps_settings(server_process, tmp_path: Path) -> None:
+    config = tmp_path / "chinwag.toml"
+    config.write_text('motd = "kept"\n')
+    srv = server_process("--config", str(config))
+    config.write_text("motd = unquoted nonsense\n")
+    srv.proc.send_signal(signal.SIGHUP)
+    _wait_output(srv, "SIGHUP: settings not reloaded")
+    config.write_text('motd = "kept"\nmax_text = 0\n')
+    srv.proc.send_signal(signal.SIGHUP)
+    _wait_output(srv, "max_text must be at least 1")
+    config.write_text('motd = "kept"\nserver_name = "renamed"\n')
+    srv.proc.send_signal(signal.SIGHUP)
+    _wait_output(srv, "SIGHUP: server_name changed but only take effect after a restart")
+    c = await WireClient.connect(srv.host, srv.port)
+    hello = await c.hello("alice")
+    assert hello["motd"] == "kept" and hello["server"] == "chinwag"  # not live: unchanged
+    await c.close()
+    assert srv.proc.poll() is None
+    assert srv.stop() == 0
+    assert "Traceback" not in srv.output
