@@ -106,8 +106,8 @@ def _check_parser() -> argparse.ArgumentParser:
         "--tls",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="probe over TLS, accepting any certificate (default: TLS when the server's "
-        "settings configure a certificate)",
+        help="probe over TLS, accepting any certificate; without --port this probes the "
+        "tls_port setting (default: TLS when the settings turn plain TCP off)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures")
     return parser
@@ -391,9 +391,14 @@ def cmd_check(argv: Sequence[str]) -> None:
             settings = load_settings(argparse.Namespace(config=args.config))
         except ConfigError as exc:
             _fail(f"check: {exc}")
+        # With TLS configured and plain TCP turned off, probe the TLS listener.
+        tls_only = bool(getattr(settings, "tls_cert", "")) and not getattr(settings, "plain", True)
+        tls = tls_only if tls is None else tls
+        if tls:
+            host = host or getattr(settings, "tls_host", "") or settings.host
+            port = port if port is not None else getattr(settings, "tls_port", settings.port)
         host = settings.host if host is None else host
         port = settings.port if port is None else port
-        tls = bool(getattr(settings, "tls_cert", None)) if tls is None else tls
     if not 0 < port < 65536:
         _fail(f"check: port must be 1-65535, not {port}")
     if args.timeout <= 0:
