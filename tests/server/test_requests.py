@@ -231,3 +231,33 @@ async def test_string_ids_echoed(connect: ClientFactory) -> None:
     await c.send(type="hello", id="h-1", nick="alice", protocol=1)
     r = await c.reply("h-1")
     assert r["type"] == "ok" and r["id"] == "h-1"
+
+
+async def test_any_json_id_is_echoed(connect: ClientFactory) -> None:
+    c = await connect("alice")
+    for rid in (0, -5, 2**70, "", "ünïcode id", "x" * 1000):
+        await c.send(type="ping", id=rid)
+        assert await c.reply(rid) == {"type": "ok", "id": rid}
+
+
+async def test_crlf_and_blank_lines(connect: ClientFactory) -> None:
+    c = await connect()
+    c._sent_types.update({1: "hello", 2: "who"})
+    await c.send_raw(
+        b'\r\n\n{"type":"hello","id":1,"nick":"telnet","protocol":1}\r\n'
+        b'\n\n{"type":"who","id":2,"room":"lobby"}\r\n'
+    )
+    assert (await c.reply(1))["nick"] == "telnet"
+    assert (await c.reply(2))["members"] == []
+    await c.silent(0.2)  # blank lines are not errors
+
+
+async def test_wrong_field_types(connect: ClientFactory) -> None:
+    c = await connect("alice")
+    await c.error("join", "bad_request", room=["lobby"])
+    await c.error("say", "bad_request", room="lobby", text=None)
+    await c.error("history", "bad_request", room="lobby", limit=True)
+    await c.error("history", "bad_request", room="lobby", limit=-1)
+    await c.error("msg", "bad_request", to={"nick": "bob"}, text="hi")
+    await c.error("topic", "bad_request", room="lobby")
+    await c.ok("ping")

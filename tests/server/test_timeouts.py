@@ -6,7 +6,7 @@ import asyncio
 
 from tests.conftest import ClientFactory
 
-FAST = {"ping_interval": 0.3, "idle_timeout": 1.0, "handshake_timeout": 0.6}
+FAST = {"ping_interval": 0.4, "idle_timeout": 1.6, "handshake_timeout": 0.6}
 
 
 async def test_ping_pong_keeps_client_silent_one_dropped(
