@@ -38,6 +38,9 @@ class ErrorCode(StrEnum):
     NO_SUCH_ROOM = "no_such_room"
     NO_SUCH_NICK = "no_such_nick"
     BAD_CURSOR = "bad_cursor"
+    # transport abuse limits
+    RATE_LIMITED = "rate_limited"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
     # server side
     STORAGE_FAILED = "storage_failed"
     SHUTTING_DOWN = "shutting_down"

@@ -25,6 +25,7 @@ from server.hub import Hub
 from server.metrics import MetricsExporter
 from server.session import Session
 from server.storage import HistoryStore
+from server.tls import make_server_context
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,14 @@ _PING = encode(PingEvent())
 
 class ChinwagServer:
     def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        """``ssl_context`` (for embedding) makes host:port itself speak TLS; without it
+        the ``tls_*`` settings add a TLS listener on tls_port beside the plain one."""
         self.settings = settings
         self.ssl_context = ssl_context
         self.store = HistoryStore(settings.db_path, sync=settings.history_sync)
         self._server: asyncio.Server | None = None
+        #: the TLS listener on tls_port (None when TLS is off or host:port is TLS itself)
+        self._tls_server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closed: asyncio.Event | None = None
         self._closing = False
@@ -45,29 +50,56 @@ class ChinwagServer:
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return int(self._server.sockets[0].getsockname()[1])
+        """The port of the plain listener (of the TLS one when there is no plain one)."""
+        srv = self._server or self._tls_server
+        assert srv is not None, "server not started"
+        return int(srv.sockets[0].getsockname()[1])
 
     @property
     def host(self) -> str:
-        assert self._server is not None, "server not started"
-        return str(self._server.sockets[0].getsockname()[0])
+        srv = self._server or self._tls_server
+        assert srv is not None, "server not started"
+        return str(srv.sockets[0].getsockname()[0])
+
+    @property
+    def tls_port(self) -> int | None:
+        """The port of the TLS listener on tls_port, None without one."""
+        if self._tls_server is None:
+            return None
+        return int(self._tls_server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
+        """Listen.  A bad TLS certificate raises :class:`server.tls.TLSSetupError`."""
         loop = asyncio.get_running_loop()
+        s = self.settings
+        tls = None if self.ssl_context is not None else make_server_context(s)
         self.store.open(loop)
         self.hub = hub = Hub(self.settings, self.store, loop)
         self._closed = asyncio.Event()
         try:
-            self._server = await loop.create_server(
-                lambda: Session(hub),
-                self.settings.host,
-                self.settings.port,
-                ssl=self.ssl_context,
-                reuse_address=True,
-                backlog=4096,
-            )
+            if s.plain or self.ssl_context is not None:
+                self._server = await loop.create_server(
+                    lambda: Session(hub),
+                    s.host,
+                    s.port,
+                    ssl=self.ssl_context,
+                    reuse_address=True,
+                    backlog=4096,
+                )
+            if tls is not None:
+                self._tls_server = await loop.create_server(
+                    lambda: Session(hub),
+                    s.tls_host or s.host,
+                    s.tls_port,
+                    ssl=tls,
+                    ssl_handshake_timeout=s.handshake_timeout,
+                    reuse_address=True,
+                    backlog=4096,
+                )
         except OSError:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
             await self.store.close()
             raise
         self._sweeper = asyncio.create_task(self._sweep(), name="chinwag-sweeper")
@@ -81,7 +113,20 @@ class ChinwagServer:
                 self.metrics = None
                 await self.close()
                 raise
-        log.info("listening on %s:%d (data in %s)", self.host, self.port, self.settings.data_dir)
+        if self._server is not None:
+            log.info(
+                "listening on %s:%d (data in %s)", self.host, self.port, self.settings.data_dir
+            )
+        if self._tls_server is not None:
+            from server.tls import certificate_fingerprint
+
+            sock = self._tls_server.sockets[0].getsockname()
+            log.info(
+                "listening (TLS) on %s:%d (certificate %s)",
+                sock[0],
+                sock[1],
+                certificate_fingerprint(s.tls_cert),
+            )
 
     async def reload(self, new: Settings) -> tuple[list[str], list[str]]:
         """Apply the live fields of ``new`` (SIGHUP); others need a restart.
@@ -174,8 +219,9 @@ class ChinwagServer:
             return
         self._closing = True
         hub = self.hub
-        if self._server is not None:
-            self._server.close()
+        for listener in (self._server, self._tls_server):
+            if listener is not None:
+                listener.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -196,10 +242,11 @@ class ChinwagServer:
                 for session in list(hub.sessions):
                     if session.transport is not None:
                         session.transport.abort()
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(self.settings.shutdown_grace):
-                    await self._server.wait_closed()
+        for listener in (self._server, self._tls_server):
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(self.settings.shutdown_grace):
+                        await listener.wait_closed()
         await self.store.close()
         log.info("server stopped")
         if self._closed is not None:

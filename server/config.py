@@ -96,6 +96,38 @@ class Settings:
     metrics_host: str = _opt("127.0.0.1", "address of the Prometheus metrics endpoint")
     metrics_port: int = _opt(0, "port of the Prometheus metrics endpoint /metrics (0 = off)")
     # --- security settings (accounts, TLS, abuse limits) ---
+    tls_cert: str = _opt("", "PEM certificate (chain) for the TLS listener ('' = no TLS)")
+    tls_key: str = _opt("", "PEM private key of tls_cert ('' = the key is in the tls_cert file)")
+    tls_host: str = _opt("", "address of the TLS listener ('' = the host setting)")
+    tls_port: int = _opt(7448, "TCP port of the TLS listener (0 picks a free one)")
+    plain: bool = _opt(
+        True, "also listen for plain TCP on host:port (turn off for TLS only; needs tls_cert)"
+    )
+    rate_requests: float = _opt(
+        200.0, "requests per second one connection may sustain (0 = unlimited)", live=True
+    )
+    rate_burst: int = _opt(
+        1000, "requests one connection may send at once above rate_requests", live=True
+    )
+    rate_strikes: int = _opt(
+        200,
+        "requests dropped for rate_requests (one forgiven per second) before the connection "
+        "is closed (0 = never close)",
+        live=True,
+    )
+    rate_bytes: int = _opt(
+        1024 * 1024,
+        "bytes per second read from one connection; above, reading pauses (0 = unlimited)",
+        live=True,
+    )
+    max_connections_per_address: int = _opt(
+        64, "open connections from one client address (0 = unlimited)", live=True
+    )
+    limit_exempt: tuple[str, ...] = _opt(
+        ("127.0.0.1", "::1"),
+        "addresses not counted by max_connections_per_address (comma-separated; '' = none)",
+        live=True,
+    )
     # --- performance settings (fan-out, batching) ---
 
     def validate(self) -> Settings:
@@ -111,6 +143,23 @@ class Settings:
         for name in ("ping_interval", "idle_timeout", "handshake_timeout", "shutdown_grace"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        if not 0 <= self.tls_port <= 65535:
+            raise ConfigError(f"tls_port must be 0-65535, not {self.tls_port}")
+        if not self.plain and not self.tls_cert:
+            raise ConfigError("plain is off but no tls_cert is set: nothing to listen on")
+        if self.tls_key and not self.tls_cert:
+            raise ConfigError("tls_key is set but tls_cert is not")
+        for name in (
+            "rate_requests",
+            "rate_burst",
+            "rate_strikes",
+            "rate_bytes",
+            "max_connections_per_address",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (off) or more")
+        if self.rate_requests and self.rate_burst < 1:
+            raise ConfigError("rate_burst must be at least 1 when rate_requests is on")
         if self.idle_timeout <= self.ping_interval:
             raise ConfigError("idle_timeout must be longer than ping_interval")
         from chinwag_protocol.errors import RequestError
@@ -146,6 +195,15 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             if isinstance(raw, bool):
                 raise ValueError
             return float(raw)
+        if ftype == "bool":
+            if isinstance(raw, bool):
+                return raw
+            word = str(raw).strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if ftype == "Path":
             return Path(str(raw))
         if ftype.startswith("tuple"):

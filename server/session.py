@@ -19,6 +19,7 @@ from chinwag_protocol.codec import encode
 from chinwag_protocol.connection import ServerConnection, error_reply
 from chinwag_protocol.errors import ErrorCode
 from chinwag_protocol.messages import Notice, Reply, RequestId
+from server.limits import ConnectionLimits
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -37,6 +38,7 @@ class Session(asyncio.Protocol):
         "ident",
         "key",
         "last_rx",
+        "limits",
         "nick",
         "peer",
         "pinged",
@@ -61,6 +63,7 @@ class Session(asyncio.Protocol):
         self.connected_at = self.last_rx = time.monotonic()
         self.pinged = False
         self.peer = "?"
+        self.limits = ConnectionLimits(self, hub.settings)
 
     @property
     def registered(self) -> bool:
@@ -78,6 +81,7 @@ class Session(asyncio.Protocol):
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peer = f"{peer[0]}:{peer[1]}"
         self.hub.attach(self)
+        self.limits.admit(peer)  # over max_connections_per_address: told why and closed
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -85,6 +89,7 @@ class Session(asyncio.Protocol):
         self.last_rx = time.monotonic()
         self.pinged = False
         self.hub.stats.bytes_in += len(data)
+        self.limits.on_bytes(len(data))
         proto = self.proto
         proto.receive_data(data)
         self._process()
@@ -100,6 +105,7 @@ class Session(asyncio.Protocol):
             reason = "connection reset" if exc else "connection closed"
             self.hub.detach(self, reason)
         self.hub.forget(self)
+        self.limits.release()
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
@@ -114,7 +120,10 @@ class Session(asyncio.Protocol):
                 self.send_raw(out)
             if req is None:
                 break
-            hub.handle(self, req)
+            if self.limits.allow_request():
+                hub.handle(self, req)
+            else:
+                self.limits.reject(req.id)
 
     # ---- output -------------------------------------------------------------
 

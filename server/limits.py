@@ -1,0 +1,202 @@
+"""Transport-level abuse limits: token buckets per connection, connections per address.
+
+Each :class:`~server.session.Session` owns one :class:`ConnectionLimits`; the
+session calls it with a couple of float operations per read and per request,
+so well-behaved clients pay next to nothing.  The rules:
+
+* **bytes per second** (``rate_bytes``): reading goes over budget -> the
+  transport stops reading until the bucket has refilled (TCP backpressure:
+  the sender slows down, nothing is lost, nobody is disconnected);
+* **requests per second** (``rate_requests``, burst ``rate_burst``): a request
+  over budget is dropped and answered ``rate_limited``; a client that keeps
+  flooding uses up its patience (``rate_strikes`` rejections, one forgiven per
+  second) and is disconnected with a ``rate_limited`` notice;
+* **connections per address** (``max_connections_per_address``): the next one
+  gets a ``too_many_connections`` notice and is closed.  Addresses in
+  ``limit_exempt`` (loopback by default: a local proxy or load generator) are
+  not counted.
+
+A limit set to 0 is off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+import weakref
+from typing import TYPE_CHECKING
+
+from chinwag_protocol.errors import ErrorCode
+from chinwag_protocol.messages import Notice
+
+if TYPE_CHECKING:
+    from server.config import Settings
+    from server.hub import Hub
+    from server.session import Session
+
+
+class TokenBucket:
+    """``capacity`` tokens, refilled at ``rate`` per second; ``rate`` 0 = unlimited."""
+
+    __slots__ = ("capacity", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = capacity
+        self.stamp = time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        tokens = self.tokens + (now - self.stamp) * self.rate
+        self.tokens = tokens if tokens < self.capacity else self.capacity
+        self.stamp = now
+
+    def take(self, amount: float = 1.0, now: float | None = None) -> bool:
+        """Take ``amount`` if available; False (nothing taken) if not."""
+        if not self.rate:
+            return True
+        self._refill(time.monotonic() if now is None else now)
+        if self.tokens >= amount:
+            self.tokens -= amount
+            return True
+        return False
+
+    def spend(self, amount: float, now: float | None = None) -> float:
+        """Take ``amount`` even into debt; returns seconds until the bucket is out of debt."""
+        if not self.rate:
+            return 0.0
+        self._refill(time.monotonic() if now is None else now)
+        self.tokens -= amount
+        return -self.tokens / self.rate if self.tokens < 0 else 0.0
+
+
+class ConnectionLimits:
+    """The rate limits of one connection (see the module docstring)."""
+
+    __slots__ = ("_resume", "address", "bytes", "patience", "paused", "requests", "session")
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        #: the client address while it counts against ``max_connections_per_address``
+        self.address = ""
+        self.bytes = TokenBucket(
+            settings.rate_bytes, max(settings.rate_bytes, 2 * settings.max_line)
+        )
+        self.requests = TokenBucket(settings.rate_requests, settings.rate_burst)
+        self.patience = TokenBucket(1.0 if settings.rate_strikes else 0.0, settings.rate_strikes)
+        self.paused = False
+        self._resume: asyncio.TimerHandle | None = None
+
+    def admit(self, peer: object) -> bool:
+        """On connect: count the peer's address; over the limit, refuse (False)."""
+        session = self.session
+        address = peer_address(peer)
+        counter = _counter(session.hub)
+        if counter.admit(address, session.hub.settings):
+            if address in counter.counts:
+                self.address = address
+            return True
+        refuse_connection(session, address)
+        return False
+
+    def release(self) -> None:
+        """On disconnect: stop counting, stop timers."""
+        if self.address:
+            _counter(self.session.hub).release(self.address)
+            self.address = ""
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+
+    def on_bytes(self, n: int) -> None:
+        """Account for ``n`` bytes read; over budget, pause reading until it is repaid."""
+        wait = self.bytes.spend(n)
+        if wait and not self.paused:
+            transport = self.session.transport
+            if transport is None or self.session.closing:
+                return
+            self.paused = True
+            transport.pause_reading()
+            self._resume = self.session.hub.loop.call_later(wait, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume = None
+        self.paused = False
+        transport = self.session.transport
+        if transport is not None and not self.session.closing:
+            transport.resume_reading()
+
+    def allow_request(self) -> bool:
+        """Whether the next request may be handled now (False: drop it, see :meth:`reject`)."""
+        return self.requests.take()
+
+    def reject(self, request_id: int | str | None) -> None:
+        """Answer a dropped request; disconnect a client that keeps flooding."""
+        session = self.session
+        if not self.patience.take():
+            session.hub.metrics_disconnect("rate_limited")
+            session.close(
+                "flooding",
+                notice=Notice(text="too many requests; closing", code=ErrorCode.RATE_LIMITED),
+            )
+            return
+        session.send_error(
+            request_id, ErrorCode.RATE_LIMITED, "too many requests; slow down and retry"
+        )
+
+
+class AddressCounter:
+    """Open connections per client address, for ``max_connections_per_address``."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def admit(self, address: str, settings: Settings) -> bool:
+        """Count a new connection from ``address``; False if it is one too many."""
+        limit = settings.max_connections_per_address
+        if not limit or not address or address in settings.limit_exempt:
+            return True
+        if self.counts[address] >= limit:
+            return False
+        self.counts[address] += 1
+        return True
+
+    def release(self, address: str) -> None:
+        n = self.counts.get(address, 0)
+        if n <= 1:
+            self.counts.pop(address, None)
+        else:
+            self.counts[address] = n - 1
+
+
+_COUNTERS: weakref.WeakKeyDictionary[Hub, AddressCounter] = weakref.WeakKeyDictionary()
+
+
+def _counter(hub: Hub) -> AddressCounter:
+    """The per-address counter of one server (kept beside its hub, not in it)."""
+    counter = _COUNTERS.get(hub)
+    if counter is None:
+        counter = _COUNTERS[hub] = AddressCounter()
+    return counter
+
+
+def peer_address(peer: object) -> str:
+    """The address part of a transport's ``peername`` ('' for unix sockets and unknowns)."""
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return ""
+
+
+def refuse_connection(session: Session, address: str) -> None:
+    """Tell a connection over the per-address limit why, then close it."""
+    session.hub.metrics_disconnect("too_many_connections")
+    session.close(
+        f"too many connections from {address}",
+        notice=Notice(
+            text=f"too many connections from {address}; closing",
+            code=ErrorCode.TOO_MANY_CONNECTIONS,
+        ),
+    )
