@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ClientFactory
 
 
@@ -57,3 +59,19 @@ async def test_acks_come_in_commit_order_ids_increase(connect: ClientFactory) ->
     acks = [await a.reply(i) for i in range(20)]
     ids = [r["msg_id"] for r in acks]
     assert ids == sorted(ids) and len(set(ids)) == 20
+
+
+@pytest.mark.slow
+async def test_storage_failure_is_reported_and_survived(
+    make_server, connect: ClientFactory
+) -> None:
+    """A database locked past SQLite's busy timeout (5 s): the say fails cleanly."""
+    srv = await make_server()
+    a = await connect("alice", srv=srv)
+    await a.ok("join", room="lobby")
+    with write_locked(srv.settings.db_path):
+        reply = await a.request("say", timeout=30, room="lobby", text="lost")
+    assert reply["type"] == "error" and reply["code"] == "storage_failed", reply
+    await a.ok("say", room="lobby", text="kept")
+    page = await a.ok("history", room="lobby")
+    assert [m["text"] for m in page["messages"]] == ["kept"]
