@@ -53,7 +53,7 @@ _FRAGMENTS = [
 chunks_st = st.lists(st.one_of(st.binary(max_size=80), st.sampled_from(_FRAGMENTS)), max_size=40)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=chunks_st, limit=st.integers(1, 120))
 def test_line_decoder_survives_anything(chunks: list[bytes], limit: int) -> None:
     d = LineDecoder(limit)
@@ -69,7 +69,7 @@ def test_line_decoder_survives_anything(chunks: list[bytes], limit: int) -> None
     assert d.buffered == 0
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
 def test_line_decoder_chunking_does_not_matter(data: bytes, cuts: list[int]) -> None:
     whole = LineDecoder(64)
@@ -84,7 +84,7 @@ def test_line_decoder_chunking_does_not_matter(data: bytes, cuts: list[int]) -> 
     assert got == expected
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=chunks_st, registered=st.booleans(), limit=st.integers(8, 200))
 def test_server_connection_never_raises(chunks: list[bytes], registered: bool, limit: int) -> None:
     conn = ServerConnection(max_line=limit)
@@ -102,7 +102,7 @@ def test_server_connection_never_raises(chunks: list[bytes], registered: bool, l
         assert err.code and err.message
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=chunks_st)
 def test_client_connection_raises_only_protocol_errors(chunks: list[bytes]) -> None:
     c = ClientConnection(max_line=256)
@@ -148,7 +148,7 @@ _EVENT_TYPES: tuple[type[msgspec.Struct], ...] = (*SERVER_EVENT_TYPES, Error)
 events_st = st.one_of(*(struct_strategy(t) for t in _EVENT_TYPES))
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(req=requests_st)
 def test_requests_round_trip(req: msgspec.Struct) -> None:
     line = encode(req)
@@ -156,7 +156,7 @@ def test_requests_round_trip(req: msgspec.Struct) -> None:
     assert decode_request(line[:-1]) == req
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(ev=events_st)
 def test_events_round_trip(ev: msgspec.Struct) -> None:
     line = encode(ev)
@@ -164,7 +164,7 @@ def test_events_round_trip(ev: msgspec.Struct) -> None:
     assert decode_server_line(line[:-1]) == ev
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(data=st.data(), cls=st.sampled_from(OK_REPLY_TYPES))
 def test_replies_round_trip(data: st.DataObject, cls: type[Any]) -> None:
     reply = data.draw(struct_strategy(cls))
