@@ -1,8 +1,9 @@
-"""``chinwag-server``: run the server (the default command), or stop/status/check it.
+"""``chinwag-server``: run the server (the default command), or stop/status/reload/check it.
 
     chinwag-server [run] [SETTINGS FLAGS] [--daemon]
     chinwag-server stop   [--pidfile P] [--timeout S]
     chinwag-server status [--pidfile P]          exit 0 running, 1 dead (stale pidfile), 3 stopped
+    chinwag-server reload [--pidfile P]          SIGHUP: reopen the log, reload live settings
     chinwag-server check  [--host H] [--port P]  exit 0 only if a server answers hello and ping
 
 Heavy imports (the server itself, SQLite, prometheus-client) happen only on
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("server")
 
-COMMANDS = ("run", "stop", "status", "check")
+COMMANDS = ("run", "stop", "status", "reload", "check")
 #: LSB exit codes of ``status``
 STATUS_RUNNING, STATUS_DEAD, STATUS_STOPPED, STATUS_UNKNOWN = 0, 1, 3, 4
 
@@ -44,6 +45,7 @@ _EPILOG = """\
 other commands:
   chinwag-server stop [--pidfile P] [--timeout S]   stop a server started with a pidfile (SIGTERM)
   chinwag-server status [--pidfile P]               exit 0 if running, 1 if dead, 3 if stopped
+  chinwag-server reload [--pidfile P]               send SIGHUP (reopen the log, reload settings)
   chinwag-server check [--host H] [--port P]        exit 0 only if a server answers hello and ping
   (each takes --help)
 
@@ -55,7 +57,7 @@ SIGHUP reopens the log file and reloads the live settings (motd, limits, logging
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chinwag-server",
-        usage="chinwag-server [run] [options]  |  chinwag-server {stop,status,check} [options]",
+        usage="chinwag-server [run] [options] | chinwag-server {stop,status,reload,check} ...",
         description=(
             "Chinwag chat server: newline-delimited JSON over TCP. Settings come from, in "
             "rising precedence: built-in defaults, a TOML file (--config), CHINWAG_* "
@@ -340,6 +342,26 @@ def cmd_status(argv: Sequence[str]) -> None:
     sys.exit(STATUS_STOPPED)
 
 
+def cmd_reload(argv: Sequence[str]) -> None:
+    parser = _pidfile_parser(
+        "reload", "Send SIGHUP to the server with this pidfile: reopen its log, reload settings."
+    )
+    path = _resolve_pidfile(parser.parse_args(argv))
+    try:
+        st = read_status(path)
+    except PidFileError as exc:
+        _fail(str(exc), STATUS_UNKNOWN)
+    if not st.running or st.pid is None:
+        _fail(f"not running (pidfile {path})", STATUS_STOPPED)
+    try:
+        os.kill(st.pid, signal.SIGHUP)
+    except ProcessLookupError:
+        _fail(f"not running (pid {st.pid} is gone)", STATUS_STOPPED)
+    except PermissionError:
+        _fail(f"not allowed to signal pid {st.pid} (run as the server's user)")
+    print(f"chinwag-server: sent SIGHUP to pid {st.pid}; its log says what changed")
+
+
 def cmd_stop(argv: Sequence[str]) -> None:
     parser = _pidfile_parser("stop", "Stop the server with this pidfile (SIGTERM) and wait.")
     parser.add_argument(
@@ -411,4 +433,11 @@ def cmd_check(argv: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args.pop(0) if args and args[0] in COMMANDS else "run"
-    {"run": cmd_run, "stop": cmd_stop, "status": cmd_status, "check": cmd_check}[command](args)
+    commands = {
+        "run": cmd_run,
+        "stop": cmd_stop,
+        "status": cmd_status,
+        "reload": cmd_reload,
+        "check": cmd_check,
+    }
+    commands[command](args)

@@ -113,9 +113,9 @@ def test_help_lists_every_setting_and_command() -> None:
     assert r.returncode == 0
     for f in dataclasses.fields(Settings):
         assert "--" + f.name.replace("_", "-") in r.stdout, f.name
-    for word in ("--daemon", "stop", "status", "check", "SIGHUP"):
+    for word in ("--daemon", "stop", "status", "reload", "check", "SIGHUP"):
         assert word in r.stdout
-    for command in ("stop", "status", "check"):
+    for command in ("stop", "status", "reload", "check"):
         assert cli(command, "--help").returncode == 0
 
 

@@ -128,7 +128,12 @@ def test_stale_pidfile_after_kill(daemon_files: DaemonFiles) -> None:
     # the lock died with the process: a new daemon takes over without manual cleanup
     start_daemon(files)
     assert files.pid() != pid
+    reload = cli("reload", "--pidfile", str(files.pidfile))
+    assert reload.returncode == 0 and f"SIGHUP to pid {files.pid()}" in reload.stdout, reload
+    wait_for_log(files.log, "SIGHUP: reloaded settings; no live setting changed")
     assert cli("stop", "--pidfile", str(files.pidfile)).returncode == 0
+    reload = cli("reload", "--pidfile", str(files.pidfile))
+    assert reload.returncode == 3 and "not running" in reload.stderr, reload
     stop_again = cli("stop", "--pidfile", str(files.pidfile))
     assert stop_again.returncode == 0 and "not running" in stop_again.stdout
 
