@@ -107,8 +107,120 @@ class Quit(Request, tag="quit", frozen=True, kw_only=True):
     reason: str | None = None
 
 
+# ---- accounts (extension) ----
+
+
+class Register(Request, tag="register", frozen=True, kw_only=True):
+    """Turn the guest nick this connection holds into an account with ``password``.
+
+    ``nick``, when given, must be the connection's current nick (a safety check)."""
+
+    password: str
+    nick: str | None = None
+
+
+class Password(Request, tag="password", frozen=True, kw_only=True):
+    """Change the password of the account this connection is signed in to."""
+
+    old: str
+    new: str
+
+
+# ---- room permissions (extension) ----
+
+
+class Mode(Request, tag="mode", frozen=True, kw_only=True):
+    """Read (no optional field) or change (operators only) a room's modes.
+
+    ``key`` set to ``""`` removes the key."""
+
+    room: str
+    topic_lock: bool | None = None
+    invite_only: bool | None = None
+    moderated: bool | None = None
+    key: str | None = None
+
+
+class MemberRequest(Request, frozen=True, kw_only=True):
+    """Base of operator actions on one member of a room."""
+
+    room: str
+    nick: str
+
+
+class Invite(MemberRequest, tag="invite", frozen=True, kw_only=True):
+    pass
+
+
+class Kick(MemberRequest, tag="kick", frozen=True, kw_only=True):
+    reason: str | None = None
+
+
+class Op(MemberRequest, tag="op", frozen=True, kw_only=True):
+    pass
+
+
+class Deop(MemberRequest, tag="deop", frozen=True, kw_only=True):
+    pass
+
+
+class Voice(MemberRequest, tag="voice", frozen=True, kw_only=True):
+    pass
+
+
+class Devoice(MemberRequest, tag="devoice", frozen=True, kw_only=True):
+    pass
+
+
+class Mute(MemberRequest, tag="mute", frozen=True, kw_only=True):
+    pass
+
+
+class Unmute(MemberRequest, tag="unmute", frozen=True, kw_only=True):
+    pass
+
+
+class Ban(Request, tag="ban", frozen=True, kw_only=True):
+    """Ban ``nick`` (whoever uses it now: their account, or the guest nick) or ``account``."""
+
+    room: str
+    nick: str | None = None
+    account: str | None = None
+
+
+class Unban(Request, tag="unban", frozen=True, kw_only=True):
+    room: str
+    nick: str | None = None
+    account: str | None = None
+
+
 ClientRequest: TypeAlias = (
-    Hello | Join | Part | Say | Msg | Topic | Rooms | Who | History | Nick | Ping | Pong | Quit
+    Hello
+    | Join
+    | Part
+    | Say
+    | Msg
+    | Topic
+    | Rooms
+    | Who
+    | History
+    | Nick
+    | Ping
+    | Pong
+    | Quit
+    | Register
+    | Password
+    | Mode
+    | Invite
+    | Kick
+    | Op
+    | Deop
+    | Voice
+    | Devoice
+    | Mute
+    | Unmute
+    | Ban
+    | Unban
 )
 CLIENT_REQUEST_TYPES: Final = cast(tuple[type[Request], ...], get_args(ClientRequest))
 
@@ -172,8 +284,62 @@ class Notice(Event, tag="notice", frozen=True, kw_only=True):
     code: str | None = None
 
 
+class RoomModes(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A room's modes as everyone may see them (the key itself is not included)."""
+
+    topic_lock: bool = False
+    invite_only: bool = False
+    moderated: bool = False
+    keyed: bool = False
+
+
+class ModeChanged(Event, tag="mode", frozen=True, kw_only=True):
+    """An operator changed the room's modes; ``modes`` is the new full set."""
+
+    room: str
+    by: str
+    modes: RoomModes
+
+
+class MemberChanged(Event, tag="member", frozen=True, kw_only=True):
+    """An operator acted on a member: ``action`` is one of ``op``, ``deop``, ``voice``,
+    ``devoice``, ``mute``, ``unmute``, ``ban``, ``unban``."""
+
+    room: str
+    nick: str
+    by: str
+    action: str
+
+
+class Kicked(Event, tag="kicked", frozen=True, kw_only=True):
+    """``nick`` was removed from ``room`` by ``by`` (sent to the room, the target included)."""
+
+    room: str
+    nick: str
+    by: str
+    reason: str | None = None
+
+
+class Invited(Event, tag="invited", frozen=True, kw_only=True):
+    """Sent to the invitee: ``by`` invited you to ``room``."""
+
+    room: str
+    by: str
+
+
 ServerEvent: TypeAlias = (
-    Message | Private | Joined | Left | TopicChanged | NickChanged | PingEvent | Notice
+    Message
+    | Private
+    | Joined
+    | Left
+    | TopicChanged
+    | NickChanged
+    | PingEvent
+    | Notice
+    | ModeChanged
+    | MemberChanged
+    | Kicked
+    | Invited
 )
 SERVER_EVENT_TYPES: Final = cast(tuple[type[Event], ...], get_args(ServerEvent))
 
@@ -203,6 +369,10 @@ class HelloOk(Reply, tag="ok", frozen=True, kw_only=True):
     server: str
     protocol: int
     motd: str | None = None
+    #: the account this connection is signed in to (absent for guests)
+    account: str | None = None
+    #: how many DMs that arrived while the account was offline follow as ``private`` events
+    offline: int | None = None
 
 
 class JoinOk(Reply, tag="ok", frozen=True, kw_only=True):
@@ -210,6 +380,10 @@ class JoinOk(Reply, tag="ok", frozen=True, kw_only=True):
     topic: str
     members: list[str]
     history: list[Message]
+    modes: RoomModes | None = None
+    #: members who are operators / voiced (nicks)
+    ops: list[str] | None = None
+    voiced: list[str] | None = None
 
 
 class SentOk(Reply, tag="ok", frozen=True, kw_only=True):
@@ -242,6 +416,19 @@ class NickOk(Reply, tag="ok", frozen=True, kw_only=True):
     nick: str
 
 
+class ModeOk(Reply, tag="ok", frozen=True, kw_only=True):
+    """Reply to ``mode``.  ``key`` and the lists of banned/muted subjects are
+    only sent to operators."""
+
+    room: str
+    modes: RoomModes
+    ops: list[str]
+    voiced: list[str]
+    key: str | None = None
+    banned: list[str] | None = None
+    muted: list[str] | None = None
+
+
 #: The ``ok`` reply type for each request type (requests absent here get :class:`Ok`).
 REPLY_TYPES: Final[dict[type[Request], type[Reply]]] = {
     Hello: HelloOk,
@@ -252,6 +439,7 @@ REPLY_TYPES: Final[dict[type[Request], type[Reply]]] = {
     Who: WhoOk,
     History: HistoryOk,
     Nick: NickOk,
+    Mode: ModeOk,
 }
 
 OK_REPLY_TYPES: Final[tuple[type[Reply], ...]] = (
@@ -263,6 +451,7 @@ OK_REPLY_TYPES: Final[tuple[type[Reply], ...]] = (
     WhoOk,
     HistoryOk,
     NickOk,
+    ModeOk,
 )
 
 

@@ -248,6 +248,8 @@ class ChinwagServer:
                     async with asyncio.timeout(self.settings.shutdown_grace):
                         await listener.wait_closed()
         await self.store.close()
+        if hub is not None:
+            hub.hashing.shutdown()
         log.info("server stopped")
         if self._closed is not None:
             self._closed.set()

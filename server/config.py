@@ -96,6 +96,26 @@ class Settings:
     metrics_host: str = _opt("127.0.0.1", "address of the Prometheus metrics endpoint")
     metrics_port: int = _opt(0, "port of the Prometheus metrics endpoint /metrics (0 = off)")
     # --- security settings (accounts, TLS, abuse limits) ---
+    require_account: bool = _opt(
+        False, "refuse guests: every hello must carry the password of a registered nick", live=True
+    )
+    password_min_length: int = _opt(8, "shortest password accepted by register and password")
+    password_time_cost: int = _opt(3, "argon2id passes per password hash")
+    password_memory_kib: int = _opt(65536, "argon2id memory per password hash, in KiB")
+    password_hash_workers: int = _opt(
+        2, "threads hashing passwords (bounds the CPU and memory a login flood can take)"
+    )
+    login_attempts: int = _opt(
+        5, "failed password attempts per account before logins to it are throttled", live=True
+    )
+    login_attempts_per_address: int = _opt(
+        20, "failed password attempts per client address before it is throttled", live=True
+    )
+    login_refill: float = _opt(
+        30.0, "seconds after which one more failed attempt is allowed again", live=True
+    )
+    max_rooms_per_user: int = _opt(50, "rooms one connection may be in at once", live=True)
+    max_members_per_room: int = _opt(1000, "distinct nicks one room may hold", live=True)
     tls_cert: str = _opt("", "PEM certificate (chain) for the TLS listener ('' = no TLS)")
     tls_key: str = _opt("", "PEM private key of tls_cert ('' = the key is in the tls_cert file)")
     tls_host: str = _opt("", "address of the TLS listener ('' = the host setting)")
@@ -135,7 +155,19 @@ class Settings:
             raise ConfigError(f"port must be 0-65535, not {self.port}")
         if not 0 <= self.metrics_port <= 65535:
             raise ConfigError(f"metrics_port must be 0-65535 (0 = off), not {self.metrics_port}")
-        for name in ("history_replay", "max_line", "max_text", "max_send_buffer"):
+        for name in (
+            "history_replay",
+            "max_line",
+            "max_text",
+            "max_send_buffer",
+            "password_min_length",
+            "password_time_cost",
+            "password_hash_workers",
+            "login_attempts",
+            "login_attempts_per_address",
+            "max_rooms_per_user",
+            "max_members_per_room",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.history_replay > 1000:
@@ -160,6 +192,10 @@ class Settings:
                 raise ConfigError(f"{name} must be 0 (off) or more")
         if self.rate_requests and self.rate_burst < 1:
             raise ConfigError("rate_burst must be at least 1 when rate_requests is on")
+        if self.password_memory_kib < 8:
+            raise ConfigError("password_memory_kib must be at least 8")
+        if self.login_refill <= 0:
+            raise ConfigError("login_refill must be positive")
         if self.idle_timeout <= self.ping_interval:
             raise ConfigError("idle_timeout must be longer than ping_interval")
         from chinwag_protocol.errors import RequestError
@@ -195,6 +231,15 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             if isinstance(raw, bool):
                 raise ValueError
             return float(raw)
+        if ftype == "bool":
+            if isinstance(raw, bool):
+                return raw
+            word = str(raw).strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if ftype == "bool":
             if isinstance(raw, bool):
                 return raw

@@ -9,6 +9,13 @@ Event rules: an action's result goes to the actor as the reply; the event
 describing it (``joined``, ``left``, ``topic``, ``nick``, ``message``) goes to
 the *other* people who share the room.  ``private`` goes to the recipient's
 sessions and the sender's other sessions.
+
+One nick may have several sessions when it is an account (each signed in
+with the password): a room lists the nick once, ``joined`` goes out when its
+first session joins and ``left`` when its last one leaves, and what one
+session says reaches its other sessions in the room like anyone else's.
+Accounts and room permissions live in :mod:`server.login`,
+:mod:`server.moderation` and :mod:`server.permissions`.
 """
 
 from __future__ import annotations
@@ -62,7 +69,11 @@ from chinwag_protocol.validation import (
     normalize_nick,
     normalize_room,
 )
+from server.accounts import AccountStore, LoginThrottle, PasswordHashing, account_ident
 from server.config import Settings
+from server.login import Login
+from server.moderation import Moderation
+from server.permissions import Permissions, grant_subject, subjects_of
 from server.rooms import Room
 from server.session import Session
 from server.stats import Stats
@@ -83,8 +94,12 @@ class Hub:
         self.stats = Stats()
         #: every open connection, registered or not
         self.sessions: set[Session] = set()
-        #: registered sessions by case-folded nick
-        self.nicks: dict[str, Session] = {}
+        #: registered sessions by case-folded nick (several only for an account)
+        self.nicks: dict[str, list[Session]] = {}
+        self.accounts = AccountStore(store)
+        self.hashing = PasswordHashing(settings, loop)
+        self.throttle = LoginThrottle()
+        self.perms = Permissions(store)
         self.rooms: dict[str, Room] = {}
         self.shutting_down = False
         self._all_gone = asyncio.Event()
@@ -104,6 +119,10 @@ class Hub:
             Pong: self._pong,
             Quit: self._quit,
         }
+        self.login = Login(self)
+        self._handlers.update(self.login.handlers())
+        self.moderation = Moderation(self)
+        self._handlers.update(self.moderation.handlers())
         for name in settings.default_rooms:
             self._room(name, create=True)
 
@@ -130,19 +149,41 @@ class Hub:
     def detach(self, session: Session, reason: str) -> None:
         """A session is going away: leave its rooms, free its nick."""
         if session.registered:
-            if self.nicks.get(session.key) is session:
-                del self.nicks[session.key]
+            self._unlist(session)
             if not self.shutting_down:
                 log.info("%s left (%s)", session.nick, reason)
             left_reason = clean_reason(reason)
             for room in list(session.rooms.values()):
-                room.members.discard(session)
-                if not self.shutting_down:
-                    room.broadcast(
-                        encode(Left(room=room.name, nick=session.nick, reason=left_reason))
-                    )
-                self._maybe_drop(room)
+                self.remove_member(room, session, left_reason, announce=not self.shutting_down)
             session.rooms.clear()
+
+    def _unlist(self, session: Session) -> None:
+        held = self.nicks.get(session.key)
+        if held is not None and session in held:
+            held.remove(session)
+            if not held:
+                del self.nicks[session.key]
+
+    def sessions_of(self, key: str) -> list[Session]:
+        return self.nicks.get(key, [])
+
+    def remove_member(
+        self, room: Room, session: Session, reason: str | None, *, announce: bool = True
+    ) -> None:
+        """Take one session out of a room; ``left`` only when it was the nick's last there."""
+        room.members.discard(session)
+        session.rooms.pop(room.name, None)
+        if announce and not self.user_in_room(room, session.key):
+            room.broadcast(encode(Left(room=room.name, nick=session.nick, reason=reason)))
+        self._maybe_drop(room)
+
+    @staticmethod
+    def user_in_room(room: Room, key: str) -> bool:
+        return any(m.key == key for m in room.members)
+
+    @staticmethod
+    def distinct_members(room: Room) -> int:
+        return len({m.key for m in room.members})
 
     # ---- dispatch ---------------------------------------------------------
 
@@ -179,6 +220,8 @@ class Hub:
 
     def _maybe_drop(self, room: Room) -> None:
         """Forget an empty, non-default room once its messages are all on disk."""
+        if not room.members:
+            self.perms.release(room.name, lambda: not room.members)
         if not room.members and not room.persistent:
             # writes may still be queued: keep the replay cache until they land
             self.store.after_durable(lambda ok: self._drop_if_idle(room))
@@ -208,32 +251,59 @@ class Hub:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         nick = normalize_nick(req.nick)
         key = nick_key(nick)
+        if req.password is not None:
+            self.login.hello_with_password(session, req, key)
+            return
+        if self.settings.require_account:
+            raise RequestError(
+                ErrorCode.ACCOUNT_REQUIRED,
+                "this server admits registered accounts only: send hello with your password",
+            )
+        if self.accounts.get(key) is not None:
+            raise RequestError(
+                ErrorCode.NICK_RESERVED,
+                f"the nick {nick} is a registered account: send hello with its password",
+            )
         if key in self.nicks:
             raise RequestError(ErrorCode.NICK_TAKEN, f"the nick {nick} is taken")
+        self.admit(session, req.id, nick, key, "g:" + secrets.token_hex(8))
+
+    def admit(
+        self,
+        session: Session,
+        request_id: int | str | None,
+        nick: str,
+        key: str,
+        ident: str,
+        *,
+        account: str | None = None,
+        offline: int | None = None,
+    ) -> None:
+        """Register a session under ``nick`` and send its hello reply."""
         session.nick = nick
         session.key = key
-        session.ident = "g:" + secrets.token_hex(8)
+        session.ident = ident
         session.proto.registered = True
-        self.nicks[key] = session
-        log.info("%s connected from %s", nick, session.peer)
+        self.nicks.setdefault(key, []).append(session)
+        log.info("%s connected from %s%s", nick, session.peer, " (account)" if account else "")
         session.send_reply(
             HelloOk(
-                id=req.id,
+                id=request_id,
                 nick=nick,
                 server=self.settings.server_name,
                 protocol=PROTOCOL_VERSION,
                 motd=self.settings.motd or None,
+                account=account,
+                offline=offline,
             )
         )
 
     def _join(self, session: Session, req: Join) -> None:
         name = normalize_room(req.room)
-        room = self._room(name, create=True)
-        assert room is not None
-        if session not in room.members:
-            room.broadcast(encode(Joined(room=name, nick=session.nick)))
-            room.members.add(session)
-            session.rooms[name] = room
+        if name not in session.rooms:
+            self._admit_to_room(session, name, req.key)
+        room = session.rooms[name]
+        policy = self.perms.get(name)
         session.send_reply(
             JoinOk(
                 id=req.id,
@@ -241,22 +311,81 @@ class Hub:
                 topic=room.topic,
                 members=room.member_nicks(),
                 history=list(room.recent),
+                modes=policy.modes(),
+                ops=self.members_with(room, "op"),
+                voiced=self.members_with(room, "voice"),
             )
         )
 
+    def _admit_to_room(self, session: Session, name: str, key: str | None) -> None:
+        """Check every rule for entering ``name`` and add the session to it."""
+        if len(session.rooms) >= self.settings.max_rooms_per_user:
+            raise RequestError(
+                ErrorCode.TOO_MANY_ROOMS,
+                f"you are in {len(session.rooms)} rooms, the most allowed "
+                f"(max_rooms_per_user); part one first",
+            )
+        room = self._room(name, create=True)
+        assert room is not None
+        policy = self.perms.get(name)
+        present = self.user_in_room(room, session.key)  # another session of this account
+        creator = False
+        if not present:
+            if not room.members and not policy.owned:
+                self.perms.reset(policy)  # an unowned room starts afresh with its creator
+                creator = True
+            else:
+                try:
+                    self._check_entry(session, room, key)
+                except RequestError:
+                    self._maybe_drop(room)
+                    raise
+            room.broadcast(encode(Joined(room=name, nick=session.nick)))
+        room.members.add(session)
+        session.rooms[name] = room
+        if creator:
+            self.perms.grant(policy, "op", (grant_subject(session),))
+
+    def _check_entry(self, session: Session, room: Room, key: str | None) -> None:
+        policy = self.perms.get(room.name)
+        if policy.has("ban", session):
+            raise RequestError(ErrorCode.BANNED, f"you are banned from {room.name}")
+        allowed = policy.is_op(session) or policy.has("invite", session)
+        if policy.invite_only and not allowed:
+            raise RequestError(
+                ErrorCode.INVITE_ONLY, f"{room.name} is invite-only: ask an operator to invite you"
+            )
+        if policy.key is not None and not allowed and key != policy.key:
+            raise RequestError(ErrorCode.BAD_KEY, f"{room.name} needs the right key")
+        if self.distinct_members(room) >= self.settings.max_members_per_room:
+            raise RequestError(
+                ErrorCode.ROOM_FULL,
+                f"{room.name} is full ({self.settings.max_members_per_room} members)",
+            )
+
+    def members_with(self, room: Room, kind: str) -> list[str]:
+        """Nicks of the members holding right ``kind`` (each once, sorted)."""
+        acl = self.perms.get(room.name).acl[kind]
+        if not acl:
+            return []
+        nicks = {m.nick for m in room.members if not acl.isdisjoint(subjects_of(m))}
+        return sorted(nicks, key=str.casefold)
+
     def _part(self, session: Session, req: Part) -> None:
         room = self._member_room(session, req.room)
-        room.members.discard(session)
-        del session.rooms[room.name]
-        room.broadcast(
-            encode(Left(room=room.name, nick=session.nick, reason=clean_reason(req.reason)))
-        )
-        self._maybe_drop(room)
+        self.remove_member(room, session, clean_reason(req.reason))
         session.send_reply(Ok(id=req.id))
 
     def _say(self, session: Session, req: Say) -> None:
         room = self._member_room(session, req.room)
         text = clean_text(req.text, self.settings.max_text)
+        policy = self.perms.get(room.name)
+        if policy.has("mute", session):
+            raise RequestError(ErrorCode.MUTED, f"you are muted in {room.name}")
+        if not policy.may_speak(session):
+            raise RequestError(
+                ErrorCode.MODERATED, f"{room.name} is moderated: only voiced members may speak"
+            )
         if self.shutting_down:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         store = self.store
@@ -290,9 +419,16 @@ class Hub:
 
     def _msg(self, session: Session, req: Msg) -> None:
         to = normalize_nick(req.to)
-        target = self.nicks.get(nick_key(to))
-        if target is None:
-            raise RequestError(ErrorCode.NO_SUCH_NICK, f"nobody is called {to}")
+        target_key = nick_key(to)
+        targets = self.nicks.get(target_key)
+        offline_account = None
+        if targets:
+            target_nick, target_ident = targets[0].nick, targets[0].ident
+        else:
+            offline_account = self.accounts.get(target_key)
+            if offline_account is None:
+                raise RequestError(ErrorCode.NO_SUCH_NICK, f"nobody is called {to}")
+            target_nick, target_ident = offline_account.nick, account_ident(target_key)
         text = clean_text(req.text, self.settings.max_text)
         if self.shutting_down:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
@@ -301,24 +437,35 @@ class Hub:
         ts_ms = now_ms()
         msg_id = format_msg_id(n)
         ts = format_ts(ts_ms)
-        event = Private(from_=session.nick, to=target.nick, text=text, ts=ts, msg_id=msg_id)
-        if target is not session:
-            target.send_raw(encode(event))
-            self.stats.deliveries_out += 1
-        index = ((session.ident, target.key), (target.ident, session.key))
+        event = Private(from_=session.nick, to=target_nick, text=text, ts=ts, msg_id=msg_id)
+        data = encode(event)
+        # the recipient's sessions and the sender's other sessions (the same list
+        # when writing to oneself)
+        for peer in {*self.sessions_of(target_key), *self.sessions_of(session.key)}:
+            if peer is not session:
+                peer.send_raw(data)
+                self.stats.deliveries_out += 1
+        index = ((session.ident, target_key), (target_ident, session.key))
         store.append_dm(
             n,
             session.nick,
-            target.nick,
+            target_nick,
             text,
             ts_ms,
             index,
             self._acker(session, req.id, msg_id, ts),
         )
+        if offline_account is not None:
+            self.accounts.queue_offline(offline_account.name, n)
 
     def _topic(self, session: Session, req: Topic) -> None:
         room = self._member_room(session, req.room)
         topic = clean_topic(req.topic)
+        policy = self.perms.get(room.name)
+        if policy.topic_lock and not policy.is_op(session):
+            raise RequestError(
+                ErrorCode.TOPIC_LOCKED, f"the topic of {room.name} is locked: operators only"
+            )
         room.topic = topic
         room.topic_by = session.nick
         self.store.set_topic(room.name, topic, session.nick, now_ms())
@@ -329,9 +476,9 @@ class Hub:
 
     def _rooms(self, session: Session, req: Rooms) -> None:
         listed = [
-            RoomInfo(name=r.name, topic=r.topic, members=len(r.members))
+            RoomInfo(name=r.name, topic=r.topic, members=self.distinct_members(r))
             for r in self.rooms.values()
-            if r.members or r.persistent
+            if (r.members or r.persistent) and self.may_see(session, r.name)
         ]
         listed.sort(key=lambda r: r.name)
         session.send_reply(RoomsOk(id=req.id, rooms=listed))
@@ -341,6 +488,7 @@ class Hub:
         room = self.rooms.get(name)
         if room is None or not (room.members or room.persistent):
             raise RequestError(ErrorCode.NO_SUCH_ROOM, f"there is no room {name}")
+        self._check_private(session, name)
         session.send_reply(WhoOk(id=req.id, room=name, members=room.member_nicks()))
 
     def _history(self, session: Session, req: History) -> None:
@@ -362,6 +510,7 @@ class Hub:
             name = normalize_room(req.room)
             if name not in self.rooms and not self.store.room_exists(name):
                 raise RequestError(ErrorCode.NO_SUCH_ROOM, f"there is no room {name}")
+            self._check_private(session, name)
 
             def answer(ok: bool) -> None:
                 msgs: list[Message | Private] = list(
@@ -383,18 +532,38 @@ class Hub:
         # read only once everything already acknowledged or fanned out is on disk
         self.store.after_durable(answer)
 
+    def may_see(self, session: Session, name: str) -> bool:
+        """Whether the session may see a room's topic, members and history."""
+        return name in session.rooms or not self.perms.peek(name).secret
+
+    def _check_private(self, session: Session, name: str) -> None:
+        if not self.may_see(session, name):
+            raise RequestError(
+                ErrorCode.NOT_IN_ROOM, f"{name} is private: only its members can look inside"
+            )
+
     def _nick(self, session: Session, req: Nick) -> None:
         new = normalize_nick(req.nick)
         key = nick_key(new)
+        if session.ident.startswith("a:"):
+            if key != session.key:
+                raise RequestError(
+                    ErrorCode.NICK_LOCKED,
+                    "you are signed in to an account: your nick is the account's name",
+                )
+            session.send_reply(NickOk(id=req.id, nick=session.nick))
+            return
         holder = self.nicks.get(key)
-        if holder is not None and holder is not session:
+        if holder is not None and session not in holder:
             raise RequestError(ErrorCode.NICK_TAKEN, f"the nick {new} is taken")
+        if key != session.key and self.accounts.get(key) is not None:
+            raise RequestError(ErrorCode.NICK_RESERVED, f"the nick {new} is a registered account")
         old = session.nick
         if new != old:
-            del self.nicks[session.key]
+            self._unlist(session)
             session.nick = new
             session.key = key
-            self.nicks[key] = session
+            self.nicks[key] = [session]
             data = encode(NickChanged(old=old, new=new))
             seen: set[Session] = {session}
             for room in session.rooms.values():

@@ -44,4 +44,5 @@ class Room:
         return n
 
     def member_nicks(self) -> list[str]:
-        return sorted((m.nick for m in self.members), key=str.casefold)
+        # an account's several sessions are one member
+        return sorted({m.nick for m in self.members}, key=str.casefold)

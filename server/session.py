@@ -40,6 +40,7 @@ class Session(asyncio.Protocol):
         "last_rx",
         "limits",
         "nick",
+        "paused",
         "peer",
         "pinged",
         "proto",
@@ -63,6 +64,8 @@ class Session(asyncio.Protocol):
         self.connected_at = self.last_rx = time.monotonic()
         self.pinged = False
         self.peer = "?"
+        #: set while a request waits for password hashing: later lines wait too
+        self.paused = False
         self.limits = ConnectionLimits(self, hub.settings)
 
     @property
@@ -113,7 +116,7 @@ class Session(asyncio.Protocol):
     def _process(self) -> None:
         proto = self.proto
         hub = self.hub
-        while not self.closing:
+        while not self.closing and not self.paused:
             req = proto.next_request()
             out = proto.data_to_send()  # errors for bad lines met first keep their order
             if out:
@@ -124,6 +127,20 @@ class Session(asyncio.Protocol):
                 hub.handle(self, req)
             else:
                 self.limits.reject(req.id)
+
+    def pause(self) -> None:
+        """Hold back further requests (and reading) until :meth:`resume`."""
+        self.paused = True
+        if self.transport is not None and not self.closing:
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        self.paused = False
+        if self.closing:
+            return
+        if self.transport is not None:
+            self.transport.resume_reading()
+        self._process()
 
     # ---- output -------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from chinwag_protocol.timefmt import format_msg_id, format_ts
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -57,6 +57,35 @@ CREATE TABLE IF NOT EXISTS rooms (
     topic_by TEXT NOT NULL DEFAULT '',
     topic_ts INTEGER NOT NULL DEFAULT 0
 );
+"""
+
+#: Version 2 (accounts and room permissions, see server/accounts.py and
+#: server/permissions.py).  Creating the tables is the whole migration from 1.
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name    TEXT PRIMARY KEY,
+    nick    TEXT NOT NULL,
+    hash    TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS room_modes (
+    room        TEXT PRIMARY KEY,
+    topic_lock  INTEGER NOT NULL DEFAULT 0,
+    invite_only INTEGER NOT NULL DEFAULT 0,
+    moderated   INTEGER NOT NULL DEFAULT 0,
+    key         TEXT
+);
+CREATE TABLE IF NOT EXISTS room_acl (
+    room    TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    PRIMARY KEY (room, kind, subject)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS offline_dm (
+    account TEXT NOT NULL,
+    msg_id  INTEGER NOT NULL,
+    PRIMARY KEY (account, msg_id)
+) WITHOUT ROWID;
 """
 
 DurableCallback = Callable[[bool], None]
@@ -121,6 +150,7 @@ class HistoryStore:
             if version > SCHEMA_VERSION:
                 raise StorageError(f"{self.path} was written by a newer Chinwag (schema {version})")
             conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA_V2)  # migration 1 -> 2: new tables only
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
             conn.close()
@@ -180,6 +210,17 @@ class HistoryStore:
 
     def set_topic(self, room: str, topic: str, by: str, ts: int) -> None:
         self._put("topic", (room, topic, by, ts), None)
+
+    def execute(
+        self, sql: str, params: tuple[Any, ...], done: DurableCallback | None = None
+    ) -> None:
+        """Queue one statement for the writer (accounts, room permissions): it
+        commits with the next group, in order with the messages around it."""
+        self._put("sql", (sql, params), done)
+
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Run a read-only query on the loop's connection (indexed lookups only)."""
+        return self._read(sql, params)
 
     def after_durable(self, callback: DurableCallback) -> None:
         """Run ``callback`` once everything queued so far is committed."""
@@ -254,6 +295,7 @@ class HistoryStore:
         msgs: list[tuple[Any, ...]] = []
         dms: list[tuple[str, str, int]] = []
         topics: list[tuple[Any, ...]] = []
+        statements: list[tuple[str, tuple[Any, ...]]] = []
         for _, kind, params in batch:
             if kind == "msg":
                 msgs.append(params)
@@ -261,6 +303,8 @@ class HistoryStore:
                 row, index = params
                 msgs.append(row)
                 dms.extend((owner, peer, row[0]) for owner, peer in index)
+            elif kind == "sql":
+                statements.append(params)
             else:
                 topics.append(params)
         started = time.perf_counter()
@@ -272,6 +316,8 @@ class HistoryStore:
                 conn.executemany(_INSERT_DM, dms)
             if topics:
                 conn.executemany(_UPSERT_TOPIC, topics)
+            for sql, args in statements:  # after the messages they may refer to
+                conn.execute(sql, args)
             conn.execute("COMMIT")
         except sqlite3.Error:
             log.exception("history write of %d rows failed", len(batch))

@@ -7,6 +7,7 @@ import json
 import msgspec
 import pytest
 
+from chinwag_protocol import messages as msgs
 from chinwag_protocol.codec import (
     decode_reply,
     decode_request,
@@ -57,6 +58,20 @@ SAMPLE_REQUESTS = [
     Ping(id=12),
     Pong(),
     Quit(id=14, reason="done"),
+    # accounts and room permissions
+    msgs.Register(id=15, password="correct horse", nick="alice"),
+    msgs.Password(id=16, old="a", new="b"),
+    msgs.Mode(id=17, room="lobby", invite_only=True, key=""),
+    msgs.Invite(id=18, room="lobby", nick="bob"),
+    msgs.Kick(id=19, room="lobby", nick="bob", reason="spam"),
+    msgs.Ban(id=20, room="lobby", account="bob"),
+    msgs.Unban(id=21, room="lobby", nick="bob"),
+    msgs.Op(id=22, room="lobby", nick="bob"),
+    msgs.Deop(id=23, room="lobby", nick="bob"),
+    msgs.Voice(id=24, room="lobby", nick="bob"),
+    msgs.Devoice(id=25, room="lobby", nick="bob"),
+    msgs.Mute(id=26, room="lobby", nick="bob"),
+    msgs.Unmute(id=27, room="lobby", nick="bob"),
 ]
 
 

@@ -125,6 +125,8 @@ def _strategy(tp: Any) -> st.SearchStrategy[Any]:
     origin = typing.get_origin(tp)
     if tp is str:
         return _text
+    if tp is bool:
+        return st.booleans()
     if tp is int:
         return st.integers(-(2**53), 2**53)
     if tp is type(None):
