@@ -107,16 +107,21 @@ def _ask_nick() -> str | None:
     """Prompt on the terminal until a valid nick is typed; None on end of input."""
     while True:
         try:
-            text = input("nick: ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print(file=sys.stderr)
+            sys.stdout.write("nick: ")
+            sys.stdout.flush()
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
+        if not line:
+            sys.stdout.write("\n")
             return None
+        text = line.strip()
         if not text:
             continue
         try:
             return normalize_nick(text)
         except RequestError as exc:
-            print(f"{render.ERROR} {exc.message}", file=sys.stderr)
+            print(f"{render.ERROR} {exc.message}", flush=True)
 
 
 def _describe(exc: OSError | TimeoutError) -> str:
@@ -181,23 +186,24 @@ async def run(ns: argparse.Namespace, nick: str, *, interactive: bool) -> int:
         session.system(f"connected to {ok.server} as {ok.nick}")
         if ok.motd:
             session.system(ok.motd)
-        if ns.room:
-            await session.run_line(f"/join {ns.room}")
-        return await chat(client, session, wait=ns.wait, interactive=interactive)
+        return await chat(client, session, room=ns.room, wait=ns.wait, interactive=interactive)
     finally:
         await client.close()
 
 
 async def chat(
-    client: ChinwagClient, session: ChatSession, *, wait: float, interactive: bool
+    client: ChinwagClient, session: ChatSession, *, room: str, wait: float, interactive: bool
 ) -> int:
-    """Run typed lines until the user quits, the input ends or the connection goes."""
+    """Join ``room``, then run typed lines until the user quits, the input ends or
+    the connection goes."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     lines = InputLines(sys.stdin.fileno())
-    feeder = asyncio.create_task(_feed(session, lines, wait=wait, interactive=interactive))
+    feeder = asyncio.create_task(
+        _feed(session, lines, room=room, wait=wait, interactive=interactive)
+    )
     stopper = asyncio.create_task(stop.wait())
     try:
         waits: set[asyncio.Future[Any]] = {feeder, stopper, client.closed}
@@ -213,6 +219,7 @@ async def chat(
                 return EXIT_OK
             reason = client.closed.result() if client.closed.done() else "connection closed"
             reason = reason.removeprefix("connection lost: ")
+            session.out.end()
             _fail(f"{render.ERROR} connection lost: {reason}")
             return EXIT_CONNECTION
         await client.quit(quit_cmd.reason)
@@ -223,14 +230,14 @@ async def chat(
         for task in (feeder, stopper):
             task.cancel()
         await asyncio.gather(feeder, stopper, return_exceptions=True)
-        if session.out.prompt is not None:
-            session.out.prompt = None
-            session.out.lines([""])
+        session.out.end()
 
 
 async def _feed(
-    session: ChatSession, lines: InputLines, *, wait: float, interactive: bool
+    session: ChatSession, lines: InputLines, *, room: str, wait: float, interactive: bool
 ) -> QuitChat:
+    if room:
+        await session.run_line(f"/join {room}")
     while not session.out.broken:
         session.out.show_prompt()
         line = await lines.next()

@@ -74,13 +74,12 @@ class ChatSession:
     def on_event(self, event: ClientEvent) -> None:
         """Callback for :class:`ChinwagClient`: follow the event, then print it."""
         self.state.apply(event)
-        self.out.lines(render.event(event, self.state.nick))
-        self.update_prompt()
+        lines = render.event(event, self.state.nick)
+        self.update_prompt(redraw=not lines)
+        self.out.lines(lines)
 
-    def update_prompt(self) -> None:
-        if self.out.prompt is not None:
-            self.out.prompt = f"[{self.state.current or '-'}]> "
-            self.out.show_prompt()
+    def update_prompt(self, *, redraw: bool = True) -> None:
+        self.out.set_prompt(f"[{self.state.current or '-'}]> ", redraw=redraw)
 
     # ---- outgoing ----------------------------------------------------------
 
@@ -184,8 +183,8 @@ class ChatSession:
     async def join(self, room: str, key: str | None = None) -> None:
         ok = await self._client().call(Join(room=room, key=key), JoinOk)
         self.state.joined(ok.room, ok.topic)
+        self.update_prompt(redraw=False)  # the lines below end with the new prompt
         self.show(render.joined_room(ok, self.state.nick))
-        self.update_prompt()
 
     def _current(self) -> str:
         if self.state.current is None:
@@ -193,6 +192,7 @@ class ChatSession:
         return self.state.current
 
     def _say_current(self) -> None:
+        self.update_prompt(redraw=False)
         if self.state.current is None:
             self.system("you are in no room now; /join one")
         else:

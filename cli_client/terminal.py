@@ -55,6 +55,22 @@ class Output:
             self._prompt_shown = True
         self._write(text)
 
+    def set_prompt(self, prompt: str, *, redraw: bool = True) -> None:
+        """Change the prompt text, redrawing it if it is on screen (and ``redraw``:
+        pass False when lines are about to be written anyway)."""
+        if self.prompt is None or prompt == self.prompt:
+            return
+        self.prompt = prompt
+        if self._prompt_shown and redraw:
+            self._write(_CLEAR_LINE + prompt)
+
+    def end(self) -> None:
+        """Leave prompt mode, wiping the prompt if it is on screen."""
+        if self.prompt is not None and self._prompt_shown:
+            self._write(_CLEAR_LINE)
+        self.prompt = None
+        self._prompt_shown = False
+
     def show_prompt(self) -> None:
         if self.prompt is not None and not self._prompt_shown:
             self._prompt_shown = True
