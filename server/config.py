@@ -173,8 +173,8 @@ class Settings:
         if self.history_replay > 1000:
             raise ConfigError("history_replay must be at most 1000")
         for name in ("ping_interval", "idle_timeout", "handshake_timeout", "shutdown_grace"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive")
+            if not 0 < getattr(self, name) < float("inf"):  # also rejects nan
+                raise ConfigError(f"{name} must be a positive number of seconds")
         if not 0 <= self.tls_port <= 65535:
             raise ConfigError(f"tls_port must be 0-65535, not {self.tls_port}")
         if not self.plain and not self.tls_cert:

@@ -82,6 +82,9 @@ def test_env_and_flag_conversions(tmp_path: Path) -> None:
         ({"CHINWAG_DEFAULT_ROOMS": "#bad"}, "default_rooms"),
         ({"CHINWAG_HISTORY_SYNC": "sometimes"}, "history_sync"),
         ({"CHINWAG_HANDSHAKE_TIMEOUT": "-1"}, "handshake_timeout"),
+        ({"CHINWAG_PING_INTERVAL": "nan"}, "ping_interval"),
+        ({"CHINWAG_SHUTDOWN_GRACE": "inf"}, "shutdown_grace"),
+        ({"CHINWAG_IDLE_TIMEOUT": "inf"}, "idle_timeout"),
     ],
 )
 def test_bad_values_are_clear_errors(env: dict[str, str], fragment: str) -> None:
