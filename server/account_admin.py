@@ -108,8 +108,13 @@ def run(args: argparse.Namespace, settings: Settings) -> str:
             )
             conn.execute("UPDATE accounts SET hash = ? WHERE name = ?", (digest, name))
             return f"password of {nick} changed"
+        conn.execute("BEGIN")
         conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
         conn.execute("DELETE FROM offline_dm WHERE account = ?", (name,))
+        # whoever registers the nick later must inherit neither DMs nor room rights
+        conn.execute("DELETE FROM dm_index WHERE owner = ?", ("a:" + name,))
+        conn.execute("DELETE FROM room_acl WHERE subject = ?", ("a:" + name,))
+        conn.execute("COMMIT")
         return f"account {nick} deleted (its sessions stay until they disconnect)"
     finally:
         conn.close()

@@ -18,7 +18,7 @@ from chinwag_protocol.errors import ErrorCode, RequestError
 from chinwag_protocol.messages import Hello, Ok, Password, Register
 from chinwag_protocol.timefmt import now_ms
 from chinwag_protocol.validation import nick_key, normalize_nick
-from server.accounts import Account, account_ident, check_password, throttled_error
+from server.accounts import MAX_PASSWORD, Account, account_ident, check_password, throttled_error
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -113,6 +113,9 @@ class Login:
                 "password, then register",
             )
         password = req.password
+        if len(password) > MAX_PASSWORD:  # cannot be right; not worth hashing
+            self._failed(buckets)
+            raise RequestError(ErrorCode.BAD_PASSWORD, "wrong password")
 
         def verified(ok: bool) -> bool:
             if not ok:

@@ -74,6 +74,7 @@ async def test_wrong_password_and_unknown_account(make_server: ServerFactory) ->
     await (await account(srv, "alice")).close()
     c = await client(srv)
     await c.error("hello", "bad_password", nick="alice", protocol=1, password="nope nope nope")
+    await c.error("hello", "bad_password", nick="alice", protocol=1, password="x" * 5000)
     await c.error("hello", "no_such_account", nick="nobody", protocol=1, password=PW)
     # the connection is still usable, and still unregistered
     await c.error("join", "not_registered", room="lobby")
@@ -311,7 +312,17 @@ async def test_admin_creates_accounts_for_a_closed_server(
     d = await client(srv)
     await d.error("hello", "bad_password", nick="alice", protocol=1, password=PW)
     await d.hello("alice", password="another secret")
+    assert admin(data, "add", "bob", "--password-stdin", password=PW).returncode == 0
+    bob = await client(srv)
+    await bob.hello("bob", password=PW)
+    await bob.ok("msg", to="alice", text="for the first alice only")
+    await d.close()
+    await c.close()
     assert admin(data, "delete", "alice").returncode == 0
     assert admin(data, "delete", "alice").returncode == 1
     e = await client(srv)
     await e.error("hello", "no_such_account", nick="alice", protocol=1, password=PW)
+    # someone registering the freed nick inherits none of the old account's DMs
+    assert admin(data, "add", "alice", "--password-stdin", password="new owner pw").returncode == 0
+    await e.hello("alice", password="new owner pw")
+    assert (await e.ok("history", **{"with": "bob"}))["messages"] == []

@@ -314,3 +314,25 @@ async def test_room_and_member_limits(make_server: ServerFactory) -> None:
     await again.ok("join", room="one")
     await alice.ok("part", room="two")
     await alice.ok("join", room="three")
+
+
+async def test_bad_input_to_new_requests_gets_clear_errors(make_server: ServerFactory) -> None:
+    srv = await make_server(**FAST)
+    alice, bob = await room_with(srv, "alice", "bob")
+    await alice.error("kick", "bad_nick", room="den", nick="no spaces!")
+    await alice.error("kick", "bad_room", room="Not A Room!", nick="bob")
+    await alice.error("mode", "bad_request", room="den", invite_only="yes")
+    await alice.error("mode", "bad_request", room="den", key="x" * 65)
+    await alice.error("mode", "bad_request", room="den", key="tab\there")
+    await alice.error("ban", "bad_request", room="den", nick="bob", account="bob")
+    await alice.error("ban", "bad_request", room="den")
+    await alice.error("op", "bad_request", room="den")
+    await alice.error("invite", "bad_request", room="den", nick=42)
+    await alice.error("register", "bad_request", password=12345678)
+    await alice.error("mode", "not_in_room", room="elsewhere")
+    await alice.error("kick", "not_in_room", room="den", nick="carol")
+    huge = await WireClient.connect(srv.host, srv.port)
+    await huge.error("hello", "no_such_account", nick="zed", protocol=1, password="p" * 5000)
+    # nothing above disturbed the room
+    await bob.ok("say", room="den", text="still here")
+    await alice.expect("message", text="still here")
