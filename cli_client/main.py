@@ -104,16 +104,20 @@ def _version() -> str:
 
 
 def _ask_nick() -> str | None:
-    """Prompt on the terminal until a valid nick is typed; None on end of input."""
+    """Prompt on the terminal until a valid nick is typed; None on end of input.
+
+    The prompt goes to stdout when that is the terminal, else to stderr, so it
+    never lands in a transcript redirected to a file."""
+    ask = sys.stdout if sys.stdout.isatty() else sys.stderr
     while True:
         try:
-            sys.stdout.write("nick: ")
-            sys.stdout.flush()
+            ask.write("nick: ")
+            ask.flush()
             line = sys.stdin.readline()
         except KeyboardInterrupt:
             line = ""
         if not line:
-            sys.stdout.write("\n")
+            ask.write("\n")
             return None
         text = line.strip()
         if not text:
@@ -121,7 +125,7 @@ def _ask_nick() -> str | None:
         try:
             return normalize_nick(text)
         except RequestError as exc:
-            print(f"{render.ERROR} {exc.message}", flush=True)
+            print(f"{render.ERROR} {exc.message}", file=ask, flush=True)
 
 
 def _describe(exc: OSError | TimeoutError) -> str:

@@ -7,6 +7,7 @@ The other side of each conversation is a raw schema-checking ``WireClient``
 from __future__ import annotations
 
 import re
+import signal
 import socket
 
 from server.app import ChinwagServer
@@ -267,3 +268,17 @@ async def test_connection_lost_exits_1(server_process) -> None:
         assert "Traceback" not in alice.stderr
     finally:
         alice.kill()
+
+
+async def test_interrupt_and_terminate_quit_cleanly(
+    cli: CliFactory, connect: ClientFactory
+) -> None:
+    bob = await connect("bob")
+    await bob.ok("join", room="lobby")
+    for nick, sig in (("int", signal.SIGINT), ("term", signal.SIGTERM)):
+        c = await cli("--nick", nick, "--wait", "600")
+        await c.expect("members of lobby")
+        c.proc.send_signal(sig)
+        assert await c.finish() == 0, c.stderr
+        await bob.expect("left", room="lobby", nick=nick)
+        assert c.stderr == ""
