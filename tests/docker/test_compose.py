@@ -8,13 +8,16 @@ base image).  Without one these tests skip with the reason, except under CI
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -111,6 +114,25 @@ class Stack:
             time.sleep(0.1)
         raise AssertionError(f"container is {status}:\n{self.compose('logs', '--no-color')}")
 
+    def started_to_healthy(self) -> float:
+        """Seconds from the container's start to the end of its first passing healthcheck."""
+        state = json.loads(run(DOCKER, "inspect", "-f", "{{json .State}}", self.container()))
+        started = _docker_time(state["StartedAt"])
+        passed = [
+            _docker_time(c["End"])
+            for c in state["Health"]["Log"]  # the last few checks, older runs included
+            if c["ExitCode"] == 0 and _docker_time(c["Start"]) >= started
+        ]
+        return min(passed) - started
+
+
+def _docker_time(stamp: str) -> float:
+    """Docker's RFC 3339 times carry nanoseconds, which datetime does not parse."""
+    m = re.fullmatch(r"(.+?T[\d:]+)(\.\d+)?(Z|[+-][\d:]+)", stamp)
+    assert m, stamp
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.fromisoformat(m.group(1) + zone).timestamp() + float(m.group(2) or 0)
+
 
 @pytest.fixture
 def stack(image: str) -> Iterator[Stack]:
@@ -165,10 +187,10 @@ async def _next_of(client: ChinwagClient, kind: type[E]) -> E:
 def test_compose_stack(stack: Stack) -> None:
     started = time.monotonic()
     stack.compose("up", "-d", "--no-build")
-    healthy = stack.wait_healthy()
+    stack.wait_healthy()
     print(
-        f"\n[docker] healthy {time.monotonic() - started:.1f}s after 'up' "
-        f"({healthy:.1f}s of waiting; target < 5 s)"
+        f"\n[docker] healthy {stack.started_to_healthy():.1f}s after the container started, "
+        f"{time.monotonic() - started:.1f}s after 'docker-compose up' (target < 5 s)"
     )
     cid = stack.container()
     assert run(DOCKER, "exec", cid, "id", "-u").strip() == "7447", "must not run as root"
@@ -179,8 +201,8 @@ def test_compose_stack(stack: Stack) -> None:
     # restart: SIGTERM must reach the server (PID 1) for a graceful stop, and the
     # named volume must bring the history back
     stack.compose("restart", "--timeout", "30")
-    restarted = stack.wait_healthy()
-    print(f"[docker] healthy again {restarted:.1f}s after 'restart'")
+    stack.wait_healthy()
+    print(f"[docker] healthy again {stack.started_to_healthy():.1f}s after the restart")
     logs = stack.compose("logs", "--no-color", "server")
     assert "server stopped" in logs, f"no graceful shutdown in the logs:\n{logs}"
     assert "room message one" not in logs, "message text must not be logged at INFO"
