@@ -78,3 +78,36 @@ def test_extensions_heading_present() -> None:
     doc = DOC.read_text(encoding="utf-8")
     assert "\n## Extensions\n" in doc
     assert "protocol.schema.json" in doc
+
+
+def doc_json_examples() -> list[dict[str, object]]:
+    """Every JSON line in the ```json blocks of docs/protocol.md."""
+    import json
+
+    doc = DOC.read_text(encoding="utf-8")
+    out = []
+    for block in re.findall(r"```json\n(.*?)```", doc, flags=re.S):
+        for line in block.splitlines():
+            if line.strip():
+                out.append(json.loads(line))
+    return out
+
+
+def test_doc_examples_are_valid_messages() -> None:
+    """Each example is a valid message of one side, each ``ok`` fits the reply type of the
+    example request with its id, and every core type has an example."""
+    from tests.helpers.wire import CLIENT_MESSAGE, SERVER_MESSAGE, check_server_message
+
+    examples = doc_json_examples()
+    request_tags = tags(CLIENT_REQUEST_TYPES)
+    requests = {e["id"]: e["type"] for e in examples if e["type"] in request_tags and "id" in e}
+    for example in examples:
+        if example["type"] in ("ok", "error"):
+            check_server_message(example, requests.get(example.get("id")))
+        else:
+            assert CLIENT_MESSAGE.is_valid(example) or SERVER_MESSAGE.is_valid(example), example
+    seen = {e["type"] for e in examples}
+    core = core_text()
+    assert table_types(core, "## Client → server") <= seen
+    assert table_types(core, "## Server → client events") <= seen
+    assert {"ok", "error"} <= seen
