@@ -56,10 +56,6 @@ from cli_client.state import ChatState
 from cli_client.terminal import Output
 
 
-class NoReply(Exception):
-    """The server did not answer a request in time."""
-
-
 class ChatSession:
     """The state of one chat and the handler of its events and commands."""
 

@@ -6,13 +6,16 @@ The other side of each conversation is a raw schema-checking ``WireClient``
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
+import sys
+from pathlib import Path
 
 from server.app import ChinwagServer
 from tests.cli.conftest import CliFactory
-from tests.cli.helpers import Cli
+from tests.cli.helpers import PATIENCE, ROOT, Cli
 from tests.conftest import ClientFactory
 
 HHMM = r"\d\d:\d\d"
@@ -282,3 +285,58 @@ async def test_interrupt_and_terminate_quit_cleanly(
         assert await c.finish() == 0, c.stderr
         await bob.expect("left", room="lobby", nick=nick)
         assert c.stderr == ""
+
+
+async def test_script_from_a_regular_file_and_wait_then_quit(
+    server: ChinwagServer, connect: ClientFactory, tmp_path: Path
+) -> None:
+    """``chinwag-cli < script.txt``: stdin is a file, not a pipe; --wait ends on its own."""
+    bob = await connect("bob")
+    await bob.ok("join", room="lobby")
+    script = tmp_path / "script.txt"
+    script.write_text("/join ops\nfirst\n/switch lobby\nsecond, no final newline")
+    with script.open("rb") as stdin:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cli_client",
+            "--port",
+            str(server.port),
+            "--nick",
+            "filer",
+            "--wait",
+            "0.5",
+            cwd=ROOT,
+            stdin=stdin,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), PATIENCE)
+    assert proc.returncode == 0, err
+    await bob.expect("message", room="lobby", text="second, no final newline")
+    await bob.expect("left", room="lobby", nick="filer")
+    lines = out.decode().splitlines()
+    assert lines[-1].endswith("[lobby] <filer> second, no final newline")
+    assert any(line.endswith("[ops] <filer> first") for line in lines)
+
+
+async def test_silent_peer_times_out_instead_of_hanging(cli: CliFactory) -> None:
+    """Something accepts the connection but never answers ``hello``: exit 1, no hang."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    silent = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    try:
+        c = await cli("--nick", "alice", "--timeout", "1", port=port)
+        assert await c.finish() == 1
+        assert c.stderr.strip() == (
+            f"chinwag-cli: cannot connect to 127.0.0.1:{port}: no answer to hello"
+        )
+    finally:
+        for w in accepted:
+            w.close()
+        silent.close()
+        await silent.wait_closed()
