@@ -144,8 +144,19 @@ def _fail(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def _ensure_std_streams() -> None:
+    """A closed stdin reads as empty input, a closed stdout or stderr discards output."""
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives until exit
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
+    _ensure_std_streams()
     interactive = sys.stdin.isatty()
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):  # never die on a character the locale lacks
