@@ -21,6 +21,9 @@ from chinwag_protocol.errors import ErrorCode, RequestError
 
 _ROOM_RE = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_ROOM_LEN - 1}}}")
 _LETTER = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
+# Letters (category Lo) that render as nothing: Hangul fillers.  Unicode marks them
+# Default_Ignorable; a nick made of them looks empty or like another nick.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 # C0 and C1 controls and DEL, except tab and newline which text may carry.
 _TEXT_STRIP = {c: None for c in (*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))}
 # A single-line field (topic, reason) loses newline and tab too.
@@ -34,6 +37,8 @@ def normalize_nick(nick: str) -> str:
         raise RequestError(ErrorCode.BAD_NICK, f"a nick has 1 to {MAX_NICK_LEN} characters")
     if unicodedata.category(n[0]) not in _LETTER:
         raise RequestError(ErrorCode.BAD_NICK, "a nick starts with a letter")
+    if _INVISIBLE_LETTERS.intersection(n):
+        raise RequestError(ErrorCode.BAD_NICK, "a nick cannot hold invisible characters")
     for ch in n[1:]:
         if ch in "_-" or unicodedata.category(ch) in _LETTER or unicodedata.category(ch) == "Nd":
             continue
