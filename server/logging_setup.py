@@ -13,6 +13,7 @@ the log of a container that is simply healthy.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -72,19 +73,58 @@ class JsonFormatter(logging.Formatter):
 
 
 class ProbeFilter(logging.Filter):
-    """Demote the hub's INFO lines about a health-check probe's nick to DEBUG."""
+    """Demote the hub's INFO lines about local health-check probes to DEBUG.
+
+    A probe is a ``check-…`` nick that connected from a loopback address (the
+    container's own healthcheck, ``./dev``, a local monitoring script); its
+    "connected" line is recognised by its peer address and its "left" line by
+    the nick remembered then.  A remote user who picks a ``check-`` nick is
+    logged like everyone else, so the prefix cannot be used to hide.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._probes: set[str] = set()
+
+    def _is_probe(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not (isinstance(args, tuple) and args and isinstance(args[0], str)):
+            return False
+        nick = args[0]
+        if not nick.startswith(PROBE_NICK_PREFIX):
+            return False
+        if " connected from " in str(record.msg) and len(args) > 1:
+            if not _is_loopback(str(args[1])):
+                return False
+            if len(self._probes) > 1000:  # probes that vanished without a "left" line
+                self._probes.clear()
+            self._probes.add(nick)
+            return True
+        if " left " in str(record.msg):
+            if nick in self._probes:
+                self._probes.discard(nick)
+                return True
+            return False
+        return nick in self._probes
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno != logging.INFO or not record.name.startswith("server.hub"):
             return True
-        args = record.args
-        first = args[0] if isinstance(args, tuple) and args else None
-        if not (isinstance(first, str) and first.startswith(PROBE_NICK_PREFIX)):
+        if not self._is_probe(record):
             return True
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
             return False
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return True
+
+
+def _is_loopback(peer: str) -> bool:
+    """``peer`` is ``HOST:PORT`` as the session formats it (IPv6 hosts unbracketed)."""
+    host = peer.rpartition(":")[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host.partition("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class ReopenableFileHandler(logging.FileHandler):

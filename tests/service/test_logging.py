@@ -74,17 +74,35 @@ def test_formatters_keep_one_record_per_line() -> None:
     assert text.endswith("Z INFO server: hello 5")
 
 
-def test_probe_filter_demotes_only_probe_lines() -> None:
+def test_probe_filter_demotes_only_local_probes() -> None:
     f = ProbeFilter()
     root = logging.getLogger()
     old = root.level
+    hub = "server.hub"
     try:
         root.setLevel(logging.INFO)
-        assert not f.filter(_record("server.hub", logging.INFO, "%s connected", "check-1a2b"))
-        assert f.filter(_record("server.hub", logging.INFO, "%s connected", "alice"))
-        assert f.filter(_record("server.hub", logging.WARNING, "%s odd", "check-1a2b"))
+        # a local probe: both its lines are dropped at INFO
+        assert not f.filter(
+            _record(hub, logging.INFO, "%s connected from %s%s", "check-1a", "127.0.0.1:5000", "")
+        )
+        assert not f.filter(_record(hub, logging.INFO, "%s left (%s)", "check-1a", "quit"))
+        assert not f.filter(
+            _record(hub, logging.INFO, "%s connected from %s%s", "check-2b", "::1:5000", "")
+        )
+        # a remote user with a check- nick, and everyone else, stay visible
+        assert f.filter(
+            _record(hub, logging.INFO, "%s connected from %s%s", "check-me", "10.1.2.3:5000", "")
+        )
+        assert f.filter(_record(hub, logging.INFO, "%s left (%s)", "check-me", "quit"))
+        assert f.filter(
+            _record(hub, logging.INFO, "%s connected from %s%s", "alice", "127.0.0.1:1", "")
+        )
+        assert f.filter(_record(hub, logging.WARNING, "%s odd", "check-2b"))
+        assert f.filter(
+            _record("server.app", logging.INFO, "%s connected from %s", "check-3c", "127.0.0.1:1")
+        )
         root.setLevel(logging.DEBUG)
-        rec = _record("server.hub", logging.INFO, "%s connected", "check-1a2b")
+        rec = _record(hub, logging.INFO, "%s connected from %s%s", "check-4d", "127.0.0.1:9", "")
         assert f.filter(rec) and rec.levelname == "DEBUG"
     finally:
         root.setLevel(old)
