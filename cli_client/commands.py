@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from chinwag_client.room_admin import ADMIN_COMMANDS, AdminCommandError, split
 from chinwag_protocol.constants import MAX_HISTORY_PAGE
 
 
@@ -81,6 +82,14 @@ class ShowHelp:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomAdmin:
+    """An account or operator command (chinwag_client.room_admin builds the request)."""
+
+    name: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class QuitChat:
     reason: str | None = None
 
@@ -97,6 +106,7 @@ Command: TypeAlias = (
     | ShowHistory
     | SwitchRoom
     | ShowHelp
+    | RoomAdmin
     | QuitChat
 )
 
@@ -121,6 +131,7 @@ SPECS: dict[str, _Spec] = {
         "/history [N]", f"show the last N messages of the current room (1-{MAX_HISTORY_PAGE})"
     ),
     "switch": _Spec("/switch ROOM", "make a joined room the current one", ("room",)),
+    **{name: _Spec(c.usage, c.help) for name, c in ADMIN_COMMANDS.items()},
     "help": _Spec("/help [COMMAND]", "list the commands, or explain one", ("?",)),
     "quit": _Spec("/quit [REASON]", "leave the server (plain 'exit' does the same)", ("exit",)),
 }
@@ -190,6 +201,11 @@ def parse(line: str) -> Command | None:
         case "help":
             need(0, 1)
             return ShowHelp(args[0] if args else None)
+        case _ if name in ADMIN_COMMANDS:
+            try:
+                return RoomAdmin(name, tuple(split(name, tail)))
+            except AdminCommandError as exc:
+                raise CommandError(str(exc)) from None
         case _:
             return QuitChat(rest or None)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from chinwag_client.client import ChinwagClient, RequestFailed
+from chinwag_client.room_admin import AdminCommandError, build, describe, reply_type
 from chinwag_protocol.connection import ClientEvent
 from chinwag_protocol.errors import RequestError
 from chinwag_protocol.messages import (
@@ -43,6 +44,7 @@ from cli_client.commands import (
     PartRoom,
     PrivateMsg,
     QuitChat,
+    RoomAdmin,
     SayText,
     SetTopic,
     ShowHelp,
@@ -172,6 +174,13 @@ class ChatSession:
                     self.system("commands:" if command is None else "help:")
                     for line in help_lines(command):
                         self.system("  " + line)
+                case RoomAdmin(name, args):
+                    try:
+                        req = build(name, list(args), st.current)
+                    except AdminCommandError as exc:
+                        raise CommandError(str(exc)) from None
+                    reply = await client.call(req, reply_type(req))
+                    self.system(describe(req, reply))
                 case QuitChat():
                     pass
         self.update_prompt()
