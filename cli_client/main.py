@@ -82,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--room",
         type=_room,
-        default=DEFAULT_ROOM,
-        help="room to join after login (default %(default)s; '' joins none)",
+        action="append",
+        help=f"room to join after login; repeat for several, the first is current"
+        f" (default {DEFAULT_ROOM}; '' joins none)",
     )
     parser.add_argument(
         "--wait",
@@ -201,15 +202,21 @@ async def run(ns: argparse.Namespace, nick: str, *, interactive: bool) -> int:
         session.system(f"connected to {ok.server} as {ok.nick}")
         if ok.motd:
             session.system(ok.motd)
-        return await chat(client, session, room=ns.room, wait=ns.wait, interactive=interactive)
+        rooms = [r for r in ns.room or [DEFAULT_ROOM] if r]
+        return await chat(client, session, rooms=rooms, wait=ns.wait, interactive=interactive)
     finally:
         await client.close()
 
 
 async def chat(
-    client: ChinwagClient, session: ChatSession, *, room: str, wait: float, interactive: bool
+    client: ChinwagClient,
+    session: ChatSession,
+    *,
+    rooms: list[str],
+    wait: float,
+    interactive: bool,
 ) -> int:
-    """Join ``room``, then run typed lines until the user quits, the input ends or
+    """Join ``rooms``, then run typed lines until the user quits, the input ends or
     the connection goes."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -217,7 +224,7 @@ async def chat(
         loop.add_signal_handler(sig, stop.set)
     lines = InputLines(sys.stdin.fileno())
     feeder = asyncio.create_task(
-        _feed(session, lines, room=room, wait=wait, interactive=interactive)
+        _feed(session, lines, rooms=rooms, wait=wait, interactive=interactive)
     )
     stopper = asyncio.create_task(stop.wait())
     try:
@@ -249,10 +256,12 @@ async def chat(
 
 
 async def _feed(
-    session: ChatSession, lines: InputLines, *, room: str, wait: float, interactive: bool
+    session: ChatSession, lines: InputLines, *, rooms: list[str], wait: float, interactive: bool
 ) -> QuitChat:
-    if room:
+    for room in dict.fromkeys(rooms):
         await session.run_line(f"/join {room}")
+    if len(rooms) > 1 and rooms[0] in session.state.rooms:
+        await session.run_line(f"/switch {rooms[0]}")
     while not session.out.broken:
         session.out.show_prompt()
         line = await lines.next()

@@ -340,3 +340,17 @@ async def test_silent_peer_times_out_instead_of_hanging(cli: CliFactory) -> None
             w.close()
         silent.close()
         await silent.wait_closed()
+
+
+async def test_several_rooms_on_the_command_line(cli: CliFactory, connect: ClientFactory) -> None:
+    bob = await connect("bob")
+    await bob.ok("join", room="dev")
+    await bob.ok("join", room="ops")
+    c = await cli("--nick", "alice", "--room", "dev", "--room", "OPS", "--room", "dev")
+    await c.expect("-- joined dev")
+    await c.expect("-- joined ops")
+    await c.expect("-- now talking in dev")
+    assert await c.finish("to the first room\n") == 0
+    await bob.expect("message", room="dev", text="to the first room")
+    assert "joined lobby" not in c.output
+    assert c.output.count("-- joined dev") == 1
