@@ -32,6 +32,12 @@ CLIENT_NAME = "chinwag-gui/0.1"
 NICK_RETRIES = 3
 
 
+#: hello refusals worth retrying on their own after a reconnect (wire codes)
+TRANSIENT_LOGIN_ERRORS = frozenset(
+    {"shutting_down", "throttled", "rate_limited", "too_many_connections"}
+)
+
+
 class ConnState(enum.Enum):
     DISCONNECTED = "Disconnected"
     CONNECTING = "Connecting"
@@ -202,8 +208,8 @@ class ChatSession(QObject):
                         nick = fallback_nick(target.nick)
                     await self._pause(f"The nick {nick} is still in use")
                     continue
-                if exc.code == ErrorCode.SHUTTING_DOWN and ever:
-                    await self._pause("The server is shutting down")
+                if exc.code in TRANSIENT_LOGIN_ERRORS and ever:
+                    await self._pause(f"Login refused for now ({exc.message})")
                     continue
                 return self._give_up(exc.code, hello_failure(exc, nick))
             except (ConnectionLost, OSError, TimeoutError) as exc:
@@ -244,8 +250,12 @@ def hello_failure(exc: RequestFailed, nick: str) -> str:
         return f"The nick “{nick}” is already in use. Choose another one."
     if exc.code == ErrorCode.BAD_NICK:
         return f"“{nick}” is not a valid nick: {exc.message}."
-    if "password" in exc.code or "auth" in exc.code:
-        return f"Login refused: {exc.message} (check the password)."
+    if exc.code == "bad_password":
+        return f"Wrong password for “{nick}”."
+    if exc.code in ("nick_reserved", "account_required", "nick_locked"):
+        return f"“{nick}” is a registered nick: {exc.message}. Enter its password."
+    if "password" in exc.code or "account" in exc.code:
+        return f"Login refused: {exc.message}."
     if exc.code == ErrorCode.SHUTTING_DOWN:
         return "The server is shutting down. Try again in a moment."
     return f"The server refused the login: {exc.message}."

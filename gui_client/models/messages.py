@@ -71,47 +71,67 @@ def row_from_message(msg: Message | Private, me: str | None, *, mention: bool = 
 
 
 class MessageModel(QAbstractListModel):
+    """All lines of a conversation; the Qt rows are only the newest part of them.
+
+    QListView lays out every row again whenever one is added, so a room with
+    100k lines in memory shows a *window*: the newest :data:`WINDOW` lines
+    while the user follows the conversation.  Scrolling to the top
+    :meth:`reveal` shows more (growing geometrically); returning to the bottom
+    lets the view :meth:`trim` the window again.  :meth:`rows`, :meth:`has`
+    and ``len()`` cover every line, shown or not.
+    """
+
     RowRole = Qt.ItemDataRole.UserRole + 1
     DayBreakRole = Qt.ItemDataRole.UserRole + 2
+    #: lines shown while following the conversation
+    WINDOW = 1000
+    #: most lines one scroll to the top reveals (each reveal lays out the window again)
+    REVEAL_MAX = 5000
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[Row] = []
         self._ids: set[str] = set()
+        #: index in ``_rows`` of Qt row 0 (lines above it are hidden)
+        self._start = 0
 
     # ---- Qt interface ---------------------------------------------------------
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._rows) - self._start
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        i = index.row() + self._start
+        if not index.isValid() or not self._start <= i < len(self._rows):
             return None
-        row = self._rows[index.row()]
+        row = self._rows[i]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return row.plain()
         if role == self.RowRole:
             return row
         if role == self.DayBreakRole:
-            return self.day_break(index.row())
+            return i == 0 or row.local_day != self._rows[i - 1].local_day
         return None
 
     # ---- reading --------------------------------------------------------------
 
-    def day_break(self, i: int) -> bool:
-        """Whether a day separator goes above row ``i``."""
-        return i == 0 or self._rows[i].local_day != self._rows[i - 1].local_day
-
     def row(self, i: int) -> Row:
-        return self._rows[i]
+        """The line at Qt row ``i``."""
+        return self._rows[self._start + i]
 
     def rows(self) -> list[Row]:
+        """Every line, shown or hidden, oldest first."""
         return list(self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    @property
+    def hidden(self) -> int:
+        """Lines in memory above the shown window."""
+        return self._start
 
     def has(self, msg_id: str) -> bool:
         return msg_id in self._ids
@@ -130,6 +150,28 @@ class MessageModel(QAbstractListModel):
                 return row.msg_id
         return None
 
+    # ---- the shown window -----------------------------------------------------
+
+    def reveal(self, at_least: int = 200) -> int:
+        """Show more of the hidden older lines (about as many as shown, at most
+        :data:`REVEAL_MAX` at a time); how many."""
+        n = min(self._start, max(at_least, min(self.rowCount(), self.REVEAL_MAX)))
+        if n:
+            self.beginInsertRows(QModelIndex(), 0, n - 1)
+            self._start -= n
+            self.endInsertRows()
+        return n
+
+    def trim(self, keep: int = WINDOW) -> int:
+        """Hide all but the newest ``keep`` lines; how many were hidden."""
+        n = self.rowCount() - keep
+        if n <= 0:
+            return 0
+        self.beginRemoveRows(QModelIndex(), 0, n - 1)
+        self._start += n
+        self.endRemoveRows()
+        return n
+
     # ---- writing --------------------------------------------------------------
 
     def append(self, row: Row) -> bool:
@@ -142,10 +184,7 @@ class MessageModel(QAbstractListModel):
                 self._insert_ordered(row)
                 return True
             self._ids.add(row.msg_id)
-        n = len(self._rows)
-        self.beginInsertRows(QModelIndex(), n, n)
-        self._rows.append(row)
-        self.endInsertRows()
+        self._insert_at(len(self._rows), row)
         return True
 
     def merge(self, rows: list[Row]) -> int:
@@ -161,9 +200,13 @@ class MessageModel(QAbstractListModel):
         fresh = [r for r in rows if r.msg_id is None or r.msg_id not in self._ids]
         if not fresh:
             return 0
+        self._ids.update(r.msg_id for r in fresh if r.msg_id is not None)
+        if self._start:  # above a hidden part: stays hidden until revealed
+            self._rows[0:0] = fresh
+            self._start += len(fresh)
+            return len(fresh)
         self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
         self._rows[0:0] = fresh
-        self._ids.update(r.msg_id for r in fresh if r.msg_id is not None)
         self.endInsertRows()
         boundary = self.index(len(fresh))
         if boundary.isValid():  # the old first row may lose its day separator
@@ -176,18 +219,27 @@ class MessageModel(QAbstractListModel):
         keyed = [(i, _id_key(r.msg_id)) for i, r in enumerate(self._rows) if r.msg_id is not None]
         pos = bisect.bisect_left([k for _, k in keyed], key)
         at = keyed[pos][0] if pos < len(keyed) else len(self._rows)
-        self.beginInsertRows(QModelIndex(), at, at)
-        self._rows.insert(at, row)
         self._ids.add(row.msg_id)
-        self.endInsertRows()
-        nxt = self.index(at + 1)
+        self._insert_at(at, row)
+        nxt = self.index(at + 1 - self._start)
         if nxt.isValid():
             self.dataChanged.emit(nxt, nxt)
+
+    def _insert_at(self, at: int, row: Row) -> None:
+        if at < self._start:
+            self._rows.insert(at, row)
+            self._start += 1
+            return
+        qt_row = at - self._start
+        self.beginInsertRows(QModelIndex(), qt_row, qt_row)
+        self._rows.insert(at, row)
+        self.endInsertRows()
 
     def clear(self) -> None:
         self.beginResetModel()
         self._rows.clear()
         self._ids.clear()
+        self._start = 0
         self.endResetModel()
 
 

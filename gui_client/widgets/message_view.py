@@ -1,7 +1,8 @@
 """The message view: a QListView painted by :class:`MessageDelegate`.
 
-Heights come from a QTextLayout per row, cached by row and width, and the
-view lays rows out in batches, so rooms with 100k lines stay responsive.
+Heights come from a QTextLayout per row, cached by row and width; the model
+shows a bounded window of the newest lines (see MessageModel), so rooms with
+100k lines in memory stay responsive.
 Scrolling to the top asks for older history (:attr:`MessageView.wantOlder`).
 """
 
@@ -232,8 +233,9 @@ class MessageView(QListView):
         self.setAccessibleName("Messages")
         self.setAccessibleDescription("Messages of the current conversation, oldest at the top")
         self.setUniformItemSizes(False)
-        self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(400)
+        # one synchronous layout pass: the model shows a bounded window of lines, and
+        # a complete layout lets older lines be revealed without the view jumping
+        self.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -261,6 +263,8 @@ class MessageView(QListView):
         if isinstance(old, MessageModel):
             old.rowsAboutToBeInserted.disconnect(self._before_insert)
             old.rowsInserted.disconnect(self._after_insert)
+        if model is not None:
+            model.trim()  # show the newest lines only: layout cost stays bounded
         self.setModel(model)
         if model is not None:
             model.rowsAboutToBeInserted.connect(self._before_insert)
@@ -308,20 +312,34 @@ class MessageView(QListView):
             )
         elif self._stick:
             QTimer.singleShot(0, self.scrollToBottom)
+            model = self.messages()
+            if model is not None and model.rowCount() > 2 * MessageModel.WINDOW:
+                QTimer.singleShot(0, self._trim)
 
     def _range_changed(self, low: int, high: int) -> None:
         if self._stick:
             self.scrollToBottom()
 
+    def _trim(self) -> None:
+        model = self.messages()
+        if model is not None and self.at_bottom():
+            model.trim()
+
     def _scrolled(self, value: int) -> None:
         self._stick = self.at_bottom()
         if value == 0:
+            self._older()
+
+    def _older(self) -> None:
+        """At the top: show hidden lines from memory, else ask for older history."""
+        model = self.messages()
+        if model is not None and not model.reveal():
             self.wantOlder.emit()
 
     def _maybe_want_older(self) -> None:
         bar = self.verticalScrollBar()
-        if bar is not None and bar.maximum() == 0 and self.messages() is not None:
-            self.wantOlder.emit()
+        if bar is not None and bar.maximum() == 0:
+            self._older()
 
     def resizeEvent(self, e: QResizeEvent | None) -> None:
         super().resizeEvent(e)

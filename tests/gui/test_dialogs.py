@@ -9,6 +9,7 @@ from PyQt6.QtWidgets import QInputDialog
 from chinwag_protocol.constants import DEFAULT_PORT
 from gui_client.main import build_parser, profile_from_args
 from gui_client.models.conversations import ConvKind
+from gui_client.session import ConnState
 from gui_client.settings import ConnectionProfile, Settings, default_nick
 from tests.gui.conftest import WAIT_MS, wait_connected
 
@@ -24,7 +25,6 @@ def test_connect_dialog_defaults_connects_and_remembers(qtbot, gui_server, make_
     assert dialog.nick.text() == default_nick()
     dialog.port.setValue(gui_server.port)
     dialog.nick.setText("dora")
-    dialog.password.setText("secret")
     qtbot.keyClick(dialog.nick, Qt.Key.Key_Return)
     wait_connected(qtbot, window)
     assert window.controller.me == "dora"
@@ -34,8 +34,25 @@ def test_connect_dialog_defaults_connects_and_remembers(qtbot, gui_server, make_
         gui_server.port,
         "dora",
     )
-    assert remembered.password == ""  # never stored
-    assert "secret" not in (tmp_path / "gui-0.ini").read_text()
+
+
+def test_password_is_never_stored(qtbot, gui_server, make_window, tmp_path):
+    window = make_window(connect=False)
+    window.show_connect_dialog()
+    dialog = window.connect_dialog
+    dialog.port.setValue(gui_server.port)
+    dialog.nick.setText("dora")
+    dialog.password.setText("secret-pass-123")
+    dialog.accept()
+    assert window.session.target is not None
+    assert window.session.target.password == "secret-pass-123"
+    assert Settings(tmp_path / "gui-0.ini").profile().password == ""
+    assert "secret-pass-123" not in (tmp_path / "gui-0.ini").read_text()
+    # however the server takes the password (accounts may refuse it), the login settles
+    qtbot.waitUntil(
+        lambda: window.session.state in (ConnState.CONNECTED, ConnState.DISCONNECTED),
+        timeout=WAIT_MS,
+    )
 
 
 def test_flags_fill_the_profile():

@@ -33,6 +33,23 @@ def test_duplicates_are_dropped_and_ids_stay_in_order(qapp):
     assert model.newest_id == f"{6:012d}" and model.oldest_id == f"{1:012d}"
 
 
+def test_window_hides_and_reveals_lines(qapp):
+    model = MessageModel()
+    model.merge([chat(2 * i) for i in range(10)])  # ids 0, 2, ..., 18
+    assert model.trim(4) == 6 and model.rowCount() == 4 and model.hidden == 6
+    assert model.row(0).text == "line 12"
+    assert len(model) == 10 and model.has(f"{0:012d}")
+    model.append(chat(20))
+    model.append(chat(3))  # a late arrival above the window stays hidden
+    assert model.rowCount() == 5 and model.hidden == 7
+    model.prepend([Row(Kind.SYSTEM, "older")])
+    assert model.rowCount() == 5 and model.hidden == 8
+    assert model.reveal(2) == 5  # at least 2, about as many as shown
+    assert model.reveal(100) == 3 and model.hidden == 0
+    assert [r.text for r in model.rows()][:4] == ["older", "line 0", "line 2", "line 3"]
+    assert model.reveal() == 0
+
+
 def test_prepend_older_history(qapp):
     model = MessageModel()
     model.merge([chat(10), chat(11)])
@@ -77,11 +94,32 @@ def test_view_handles_100k_rows(qtbot):
     view.resize(700, 500)
     view.show()
     view.set_messages(model)
-    last = model.index(99_999)
-    view.scrollTo(last)
+    # only the newest lines are laid out; the newest is at the bottom
+    assert model.rowCount() == MessageModel.WINDOW and model.hidden == 100_000 - MessageModel.WINDOW
+    last = model.index(model.rowCount() - 1)
     qtbot.waitUntil(lambda: view.visualRect(last).intersects(view.rect()), timeout=30_000)
+    assert model.row(model.rowCount() - 1).text == "line 99999"
+    # new lines while following the conversation keep the window bounded
+    for i in range(100_000, 100_000 + 2 * MessageModel.WINDOW + 10):
+        model.append(chat(i))
+    qtbot.waitUntil(lambda: model.rowCount() <= MessageModel.WINDOW + 1, timeout=30_000)
+    assert model.row(model.rowCount() - 1).text == f"line {100_000 + 2 * MessageModel.WINDOW + 9}"
+    # scrolling to the top reveals older lines, keeping the line that was on top in view
+    older: list[int] = []
+    view.wantOlder.connect(lambda: older.append(1))
+    for _ in range(3):
+        hidden = model.hidden
+        top_row = model.row(0)
+        view.scrollToTop()
+        qtbot.waitUntil(lambda top=top_row: model.row(0) is not top, timeout=30_000)
+        # the line that was on top stays in view: no jump to the newly shown top
+        qtbot.waitUntil(lambda: view.indexAt(QPoint(5, 5)).row() > 0, timeout=30_000)
+        assert model.hidden < hidden
+    assert not older  # everything came from memory, no server round trip yet
+    model.reveal(model.hidden)
     view.scrollToTop()
-    qtbot.waitUntil(lambda: view.indexAt(QPoint(5, 5)).row() == 0, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(older), timeout=30_000)  # then the server is asked
+    assert model.row(0).text == "line 0"
     assert view.delegate.row_height(model.row(0), True) > view.delegate.row_height(
         model.row(1), False
     )
