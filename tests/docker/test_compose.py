@@ -58,12 +58,23 @@ def run(*cmd: str, env: dict[str, str] | None = None, timeout: float = 300) -> s
     return r.stdout
 
 
+def report(config: pytest.Config, line: str) -> None:
+    """Show a measurement in the test run's output even when the test passes."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+    else:  # e.g. an xdist worker: the captured output is shown with -rP
+        print(line)
+
+
 def image_size(image: str) -> int:
     return int(run(DOCKER, "image", "inspect", "-f", "{{.Size}}", image).strip())
 
 
 @pytest.fixture(scope="module")
-def image() -> str:
+def image(pytestconfig: pytest.Config) -> str:
     """Build the image once for this module, the way CI and users do (BuildKit)."""
     if not Path(DOCKER).exists():
         _unavailable(f"no Docker client at {DOCKER} (bash docker/test-env.sh installs it)")
@@ -79,9 +90,10 @@ def image() -> str:
     started = time.monotonic()
     run(*cmd, "-t", IMAGE, ".", env={"DOCKER_BUILDKIT": "1"}, timeout=900)
     size, base = image_size(IMAGE), image_size(BASE_IMAGE)
-    print(
-        f"\n[docker] built {IMAGE} in {time.monotonic() - started:.1f}s: "
-        f"{size / 1e6:.1f} MB, {(size - base) / 1e6:.1f} MB above {BASE_IMAGE} (target < 150 MB)"
+    report(
+        pytestconfig,
+        f"[docker] built {IMAGE} in {time.monotonic() - started:.1f}s: "
+        f"{size / 1e6:.1f} MB, {(size - base) / 1e6:.1f} MB above {BASE_IMAGE} (target < 150 MB)",
     )
     assert size - base < 150e6, "the image grew more than 150 MB above its base"
     return IMAGE
@@ -184,13 +196,14 @@ async def _next_of(client: ChinwagClient, kind: type[E]) -> E:
             return event
 
 
-def test_compose_stack(stack: Stack) -> None:
+def test_compose_stack(stack: Stack, pytestconfig: pytest.Config) -> None:
     started = time.monotonic()
     stack.compose("up", "-d", "--no-build")
     stack.wait_healthy()
-    print(
-        f"\n[docker] healthy {stack.started_to_healthy():.1f}s after the container started, "
-        f"{time.monotonic() - started:.1f}s after 'docker-compose up' (target < 5 s)"
+    report(
+        pytestconfig,
+        f"[docker] healthy {stack.started_to_healthy():.1f}s after the container started, "
+        f"{time.monotonic() - started:.1f}s after 'docker-compose up' (target < 5 s)",
     )
     cid = stack.container()
     assert run(DOCKER, "exec", cid, "id", "-u").strip() == "7447", "must not run as root"
@@ -202,7 +215,7 @@ def test_compose_stack(stack: Stack) -> None:
     # named volume must bring the history back
     stack.compose("restart", "--timeout", "30")
     stack.wait_healthy()
-    print(f"[docker] healthy again {stack.started_to_healthy():.1f}s after the restart")
+    report(pytestconfig, f"[docker] healthy again {stack.started_to_healthy():.1f}s after restart")
     logs = stack.compose("logs", "--no-color", "server")
     assert "server stopped" in logs, f"no graceful shutdown in the logs:\n{logs}"
     assert "room message one" not in logs, "message text must not be logged at INFO"
