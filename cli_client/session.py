@@ -71,8 +71,11 @@ class ChatSession:
 
     def on_event(self, event: ClientEvent) -> None:
         """Callback for :class:`ChinwagClient`: follow the event, then print it."""
-        self.state.apply(event)
-        lines = render.event(event, self.state.nick)
+        try:
+            self.state.apply(event)
+            lines = render.event(event, self.state.nick)
+        except Exception as exc:  # a malformed event must not kill the connection's reader
+            lines = render.problem(f"could not show a {type(event).__name__} event: {exc!r}")
         self.update_prompt(redraw=not lines)
         self.out.lines(lines)
 
