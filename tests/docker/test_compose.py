@@ -96,6 +96,16 @@ def image(pytestconfig: pytest.Config) -> str:
         f"{size / 1e6:.1f} MB, {(size - base) / 1e6:.1f} MB above {BASE_IMAGE} (target < 150 MB)",
     )
     assert size - base < 150e6, "the image grew more than 150 MB above its base"
+    config = json.loads(run(DOCKER, "image", "inspect", "-f", "{{json .Config}}", IMAGE))
+    assert config["Entrypoint"] == ["/opt/chinwag/bin/chinwag-server"], "exec form, no shell"
+    assert config["User"] == "chinwag"
+    assert "7447/tcp" in config["ExposedPorts"] and "/data" in config["Volumes"]
+    assert config["Healthcheck"]["Test"] == [
+        "CMD",
+        "/opt/chinwag/bin/chinwag-server",
+        "check",
+        "--quiet",
+    ]
     return IMAGE
 
 
