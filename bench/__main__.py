@@ -16,8 +16,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bench.procstat import machine
+from bench.profile import summarise
 from bench.run import BenchError, Result, fanout, history, idle
 from bench.servers import ServerStartError, ngircd_available, raise_nofile
 
@@ -62,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FLAG",
         help="extra chinwag-server flag, e.g. --server-flag=--fanout-window=0 (repeatable)",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="a, b: record the Chinwag server with py-spy into FILE (collapsed stacks) "
+        "and print a summary",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object per run")
     return p
@@ -118,6 +127,11 @@ def _print(res: Result, as_json: bool) -> None:
         print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
 
 
+def _profile_summary(path: Path | None, target: str) -> None:
+    if path is not None and target == "chinwag" and path.exists():
+        print(summarise(path), flush=True)
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     results: list[Result] = []
     flags = tuple(args.server_flag)
@@ -137,9 +151,11 @@ def run(args: argparse.Namespace) -> list[Result]:
                         exact=True if args.exact is None else args.exact,
                         server_flags=flags if target == "chinwag" else (),
                         timeout=60.0 if sc == "a" else 30.0,
+                        profile=args.profile,
                     )
                 )
                 _print(results[-1], args.json)
+                _profile_summary(args.profile, target)
         if sc == "b":
             receivers = args.receivers or 2000
             senders = args.senders or 10
@@ -159,10 +175,13 @@ def run(args: argparse.Namespace) -> list[Result]:
                         procs=args.procs,
                         exact=False if args.exact is None else args.exact,
                         server_flags=flags if target == "chinwag" else (),
-                        timeout=120.0,
+                        # ngircd needs minutes to seat 2,000 people in one channel
+                        timeout=900.0,
+                        profile=args.profile,
                     )
                 )
                 _print(results[-1], args.json)
+                _profile_summary(args.profile, target)
         if sc == "c":
             for target in _targets(args.target):
                 results.append(

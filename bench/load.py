@@ -381,18 +381,22 @@ class Worker:
     async def _open(self, nick: str, sender: int, sem: asyncio.Semaphore) -> BenchConn:
         loop = asyncio.get_running_loop()
         async with sem:
-            for attempt in range(5):
+            # a full accept queue (ngircd listens with a short backlog) shows up as a
+            # refused or reset connection: try again a few times before giving up
+            for attempt in range(6):
                 try:
                     _, conn = await loop.create_connection(
                         lambda: BenchConn(self, nick, sender), self.plan.host, self.plan.port
                     )
-                    break
-                except OSError:
-                    if attempt == 4:
+                    await conn.handshake(self.plan)
+                    return conn
+                except (OSError, SetupError) as exc:
+                    if attempt == 5 or (
+                        isinstance(exc, SetupError) and "connection lost" not in str(exc)
+                    ):
                         raise
                     await asyncio.sleep(0.2 * (attempt + 1))
-            await conn.handshake(self.plan)
-            return conn
+            raise AssertionError("unreachable")
 
     async def setup(self) -> None:
         started = time.monotonic()

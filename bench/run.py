@@ -7,9 +7,11 @@ import sqlite3
 import time
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from bench.load import Plan, Tally, now_us, worker_main
+from bench.profile import Profiler
 from bench.procstat import cpu_seconds, peak_rss_kib, rss_kib
 from bench.servers import Chinwag, Ngircd, ServerUnderTest
 
@@ -48,6 +50,11 @@ def make_server(target: str, *, history_sync: str = "normal", flags: tuple[str, 
     raise ValueError(f"unknown target {target!r}")
 
 
+def _with_log(srv: ServerUnderTest, exc: BenchError) -> BenchError:
+    tail = "\n".join(srv.output().splitlines()[-15:])
+    return BenchError(f"{exc}\n--- last lines of the {srv.name} log ---\n{tail}")
+
+
 class Workers:
     """Worker processes, each with its own pipe; every command goes to all of them."""
 
@@ -73,7 +80,10 @@ class Workers:
                     raise BenchError(f"worker gave no answer to {cmd[0]} in {timeout:.0f}s")
                 if not proc.is_alive():
                     raise BenchError(f"a worker died during {cmd[0]}")
-            msg = p.recv()
+            try:
+                msg = p.recv()
+            except (EOFError, OSError):
+                raise BenchError(f"a worker died during {cmd[0]}") from None
             if msg[0] == "error":
                 raise BenchError(f"worker failed during {cmd[0]}: {msg[1]}")
             if msg[0] != expect:
@@ -117,6 +127,7 @@ def fanout(
     room: str = "bench",
     timeout: float = 120.0,
     server_flags: tuple[str, ...] = (),
+    profile: Path | None = None,
 ) -> Result:
     """N receivers and S senders in one room; burst (rate 0) or ``rate`` msgs/s per sender."""
     base = Plan(
@@ -140,14 +151,20 @@ def fanout(
         plans.append(replace(base, conns=send))
         started = time.monotonic()
         with Workers(plans) as workers:
-            answers = workers.ask(("setup",), "ready", timeout)
+            try:
+                answers = workers.ask(("setup",), "ready", timeout)
+            except BenchError as exc:
+                raise _with_log(srv, exc) from None
             setup_s = time.monotonic() - started
             workers.ask(("quiet", 0.5), "quiet", timeout)
+            prof = Profiler(srv.pid, profile) if profile and target == "chinwag" else None
             cpu0 = cpu_seconds(srv.pid)
             t0 = time.monotonic()
             done = workers.ask(("go", now_us() + 100_000), "done", timeout + messages / max(rate, 1))
             wall = time.monotonic() - t0
             cpu1 = cpu_seconds(srv.pid)
+            if prof is not None:
+                prof.stop()
             peak = peak_rss_kib(srv.pid)
         if not srv.alive():
             raise BenchError(f"{target} died during the run:\n{srv.output()[-2000:]}")

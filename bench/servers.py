@@ -8,6 +8,7 @@ servers do the same job: accept, register, relay.
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import shutil
 import signal
@@ -76,13 +77,15 @@ class ServerUnderTest:
         assert self._tmp is not None
         return Path(self._tmp.name)
 
-    def _spawn(self, args: list[str], cwd: Path) -> None:
+    def _spawn(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port(self.host)
         args = [a.replace("{PORT}", str(self.port)) for a in args]
-        self.proc = self._popen(args, cwd)
+        self.proc = self._popen(args, cwd, env)
         _wait_listening(self.host, self.port, self.proc, 20.0)
 
-    def _popen(self, args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    def _popen(
+        self, args: list[str], cwd: Path, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         # output goes to a file: a pipe nobody drains would block a chatty server
         self._log = (self.workdir / "server.log").open("wb")
         return subprocess.Popen(
@@ -92,6 +95,7 @@ class ServerUnderTest:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=raise_nofile,
+            env=env,
         )
 
     def output(self) -> str:
@@ -130,6 +134,18 @@ class ServerUnderTest:
             self._tmp = None
 
 
+#: Like ngircd's penalties, Chinwag's abuse limits are off for the benchmark: the
+#: load generator is one address that opens thousands of connections, puts them
+#: all in one room and sends faster than any person.  Given as environment
+#: variables, which a server without these settings simply ignores.
+BENCH_ENV = {
+    "CHINWAG_RATE_REQUESTS": "0",
+    "CHINWAG_RATE_BYTES": "0",
+    "CHINWAG_MAX_CONNECTIONS_PER_ADDRESS": "0",
+    "CHINWAG_MAX_MEMBERS_PER_ROOM": "1000000",
+}
+
+
 class Chinwag(ServerUnderTest):
     name = "chinwag"
 
@@ -162,6 +178,10 @@ class Chinwag(ServerUnderTest):
                 *self.flags,
             ],
             ROOT,
+            {
+                **{k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")},
+                **BENCH_ENV,
+            },
         )
         return self
 

@@ -23,6 +23,7 @@ from chinwag_protocol.timefmt import parse_msg_id
 from server.config import Settings, live_fields
 from server.hub import Hub
 from server.metrics import MetricsExporter
+from server.rooms import configure_fanout, flush_rooms
 from server.session import Session
 from server.storage import HistoryStore
 from server.tls import make_server_context
@@ -38,7 +39,9 @@ class ChinwagServer:
         the ``tls_*`` settings add a TLS listener on tls_port beside the plain one."""
         self.settings = settings
         self.ssl_context = ssl_context
-        self.store = HistoryStore(settings.db_path, sync=settings.history_sync)
+        self.store = HistoryStore(
+            settings.db_path, sync=settings.history_sync, batch_max=settings.history_batch_max
+        )
         self._server: asyncio.Server | None = None
         #: the TLS listener on tls_port (None when TLS is off or host:port is TLS itself)
         self._tls_server: asyncio.Server | None = None
@@ -74,7 +77,8 @@ class ChinwagServer:
         s = self.settings
         tls = None if self.ssl_context is not None else make_server_context(s)
         self.store.open(loop)
-        self.hub = hub = Hub(self.settings, self.store, loop)
+        configure_fanout(s.fanout_window)
+        self.hub = hub = Hub(s, self.store, loop)
         self._closed = asyncio.Event()
         try:
             if s.plain or self.ssl_context is not None:
@@ -231,6 +235,7 @@ class ChinwagServer:
         if hub is not None:
             hub.shutting_down = True
             await self.store.flush()  # acks for everything accepted go out now
+            flush_rooms()
             notice = Notice(text="server shutting down", code="shutdown")
             for session in list(hub.sessions):
                 hub.metrics_disconnect("shutdown")

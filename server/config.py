@@ -149,10 +149,24 @@ class Settings:
         live=True,
     )
     # --- performance settings (fan-out, batching) ---
+    fanout_window: float = _opt(
+        0.002,
+        "seconds a room collects events before writing them to its members in one write "
+        "each (0 = once per event-loop iteration; at most 0.1)",
+    )
+    history_batch_max: int = _opt(
+        5000, "most history writes committed in one transaction (group commit)"
+    )
 
     def validate(self) -> Settings:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, not {self.port}")
+        if not 0 <= self.fanout_window <= 0.1:
+            raise ConfigError(f"fanout_window must be 0 to 0.1 seconds, not {self.fanout_window}")
+        if not 1 <= self.history_batch_max <= 1_000_000:
+            raise ConfigError(
+                f"history_batch_max must be 1 to 1000000, not {self.history_batch_max}"
+            )
         if not 0 <= self.metrics_port <= 65535:
             raise ConfigError(f"metrics_port must be 0-65535 (0 = off), not {self.metrics_port}")
         for name in (

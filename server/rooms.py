@@ -1,7 +1,23 @@
-"""A room: its members, topic and the recent messages replayed on join."""
+"""A room: its members, topic and the recent messages replayed on join.
+
+Fan-out is batched per room: :meth:`Room.broadcast` only queues the encoded
+event; when the fan-out window closes (``fanout_window`` seconds after the
+first queued event, or at the end of the loop iteration when it is 0) the
+room joins everything it queued into one buffer and hands that to each
+member with a single ``transport.write``.  A busy room then costs one write
+per member per window instead of one per member per message.
+
+Order is kept: a room's events reach every member in the order they were
+queued; before anything is sent to one session directly (replies, private
+messages) that session is first handed its share of every queued room batch
+(:func:`catch_up`), so a direct send never overtakes an earlier room event;
+and a member who joins mid-window skips what was queued before they joined,
+while one who leaves first takes what was queued before they left.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -11,8 +27,111 @@ if TYPE_CHECKING:
     from server.session import Session
 
 
+class _Fanout:
+    """The rooms holding queued events, and the one timer that flushes them all."""
+
+    __slots__ = ("handle", "loop", "pending", "window")
+
+    def __init__(self) -> None:
+        self.window = 0.0
+        self.pending: list[Room] = []
+        self.handle: asyncio.Handle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def schedule(self, room: Room) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            # a new event loop (tests run servers on several): whatever an old,
+            # closed loop left queued can no longer be delivered
+            for stale in self.pending:
+                stale.batch = None
+                stale.excluded = []
+            self.pending = []
+            self.handle = None
+            self.loop = loop
+        self.pending.append(room)
+        if self.handle is None:
+            if self.window > 0:
+                self.handle = loop.call_later(self.window, self.flush)
+            else:
+                self.handle = loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+        while self.pending:
+            rooms, self.pending = self.pending, []
+            for room in rooms:
+                room.flush()
+
+
+FANOUT = _Fanout()
+
+
+def configure_fanout(window: float) -> None:
+    """Set the fan-out coalescing window in seconds (0: flush once per loop iteration)."""
+    FANOUT.window = window
+
+
+def catch_up(session: Session) -> None:
+    """Hand ``session`` its share of every queued room batch (before a direct send)."""
+    for room in FANOUT.pending:
+        if room.batch is not None and session in room.members:
+            room.catch_up(session)
+
+
+def flush_rooms() -> None:
+    """Deliver every queued room event now (before a direct send, or on shutdown)."""
+    if FANOUT.pending:
+        FANOUT.flush()
+
+
+class Members(set["Session"]):
+    """A room's sessions.  Joining mid-window skips the events queued before;
+    leaving mid-window first takes the events queued so far."""
+
+    __slots__ = ("room",)
+
+    def __init__(self, room: Room) -> None:
+        super().__init__()
+        self.room = room
+
+    def add(self, session: Session) -> None:
+        room = self.room
+        if room.batch is not None and session not in self:
+            room.offsets[session] = len(room.batch)
+        super().add(session)
+
+    def discard(self, session: Session) -> None:
+        if self.room.batch is not None and session in self:
+            self.room.catch_up(session)
+            self.room.offsets.pop(session, None)
+        super().discard(session)
+
+    def remove(self, session: Session) -> None:
+        if session not in self:
+            raise KeyError(session)
+        self.discard(session)
+
+    def clear(self) -> None:
+        self.room.flush()
+        super().clear()
+
+
 class Room:
-    __slots__ = ("last_msg_id", "members", "name", "persistent", "recent", "topic", "topic_by")
+    __slots__ = (
+        "batch",
+        "excluded",
+        "last_msg_id",
+        "members",
+        "name",
+        "offsets",
+        "persistent",
+        "recent",
+        "topic",
+        "topic_by",
+    )
 
     def __init__(
         self,
@@ -27,7 +146,14 @@ class Room:
         self.name = name
         self.topic = topic
         self.topic_by = topic_by
-        self.members: set[Session] = set()
+        self.members: set[Session] = Members(self)
+        #: encoded events queued for the next fan-out (None: nothing queued)
+        self.batch: list[bytes] | None = None
+        #: parallel to ``batch``: the session each event skips (its sender) or None
+        self.excluded: list[Session | None] = []
+        #: members that need the batch only from an index on (joined mid-window,
+        #: or already handed the start of it before a direct send)
+        self.offsets: dict[Session, int] = {}
         #: the last ``history_replay`` messages, oldest first
         self.recent: deque[Message] = deque(recent, maxlen=replay)
         self.last_msg_id = 0
@@ -35,13 +161,64 @@ class Room:
         self.persistent = persistent
 
     def broadcast(self, data: bytes, exclude: Session | None = None) -> int:
-        """Queue the same encoded bytes to every member but ``exclude``; return the count."""
-        n = 0
-        for member in self.members:
-            if member is not exclude:
-                member.send_raw(data)
-                n += 1
-        return n
+        """Queue encoded bytes for every member but ``exclude``; return how many get them."""
+        batch = self.batch
+        if batch is None:
+            self.batch = batch = []
+            FANOUT.schedule(self)
+        batch.append(data)
+        self.excluded.append(exclude)
+        members = self.members
+        if exclude is not None and exclude in members:
+            return len(members) - 1
+        return len(members)
+
+    def _share(self, member: Session, start: int) -> bytes:
+        """The queued events from ``start`` on, less the ones ``member`` sent itself."""
+        batch = self.batch
+        assert batch is not None
+        excluded = self.excluded
+        return b"".join(
+            batch[i] for i in range(start, len(batch)) if excluded[i] is not member
+        )
+
+    def catch_up(self, member: Session) -> None:
+        """Hand ``member`` what is queued for it now (before something sent to it directly)."""
+        batch = self.batch
+        if batch is None:
+            return
+        start = self.offsets.get(member, 0)
+        if start < len(batch):
+            data = self._share(member, start)
+            self.offsets[member] = len(batch)
+            if data:
+                member.send_batch(data)
+
+    def flush(self) -> None:
+        """Write the queued events: one buffer, one write per member."""
+        batch = self.batch
+        if batch is None:
+            return
+        data = batch[0] if len(batch) == 1 else b"".join(batch)
+        offsets = self.offsets
+        special = {s for s in self.excluded if s is not None}
+        if offsets:
+            special.update(offsets)
+        if not special:
+            for member in self.members:
+                member.send_batch(data)
+        else:
+            for member in self.members:
+                if member in special:
+                    own = self._share(member, offsets.get(member, 0))
+                    if own:
+                        member.send_batch(own)
+                else:
+                    member.send_batch(data)
+        self.batch = None
+        self.excluded = []
+        if offsets:
+            self.offsets = {}
 
     def member_nicks(self) -> list[str]:
         # an account's several sessions are one member

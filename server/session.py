@@ -20,6 +20,7 @@ from chinwag_protocol.connection import ServerConnection, error_reply
 from chinwag_protocol.errors import ErrorCode
 from chinwag_protocol.messages import Notice, Reply, RequestId
 from server.limits import ConnectionLimits
+from server.rooms import FANOUT, catch_up
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -58,7 +59,8 @@ class Session(asyncio.Protocol):
         #: who this session is for history ownership: an account or a one-off guest id
         self.ident = ""
         self.rooms: dict[str, Room] = {}
-        self._out: list[bytes] = []
+        #: bytes queued for this loop iteration's write (None: nothing queued)
+        self._out: list[bytes] | None = None
         self._flush_handle: asyncio.Handle | None = None
         self.closing = False
         self.connected_at = self.last_rx = time.monotonic()
@@ -148,9 +150,39 @@ class Session(asyncio.Protocol):
         """Queue bytes; they are written once per loop iteration."""
         if self.closing:
             return
-        self._out.append(data)
-        if self._flush_handle is None:
+        if FANOUT.pending:  # earlier room events go first
+            catch_up(self)
+        out = self._out
+        if out is None:
+            self._out = [data]
             self._flush_handle = self.hub.loop.call_soon(self._flush)
+        else:
+            out.append(data)
+
+    def send_batch(self, data: bytes) -> None:
+        """A room's fan-out: written at once unless this session has bytes queued."""
+        if self.closing:
+            return
+        out = self._out
+        if out is not None:
+            out.append(data)
+            return
+        transport = self.transport
+        if transport is None:
+            return
+        self.hub.stats.bytes_out += len(data)
+        transport.write(data)
+        if transport.get_write_buffer_size() > self.hub.settings.max_send_buffer:
+            # not now: the room is iterating over its members
+            self.hub.loop.call_soon(self._overflow)
+
+    def _overflow(self) -> None:
+        transport = self.transport
+        if self.closing or transport is None:
+            return
+        if transport.get_write_buffer_size() > self.hub.settings.max_send_buffer:
+            self.hub.metrics_disconnect("send_buffer_full")
+            self.close("send buffer full (client not reading)", abort=True)
 
     def send(self, msg: Notice | Reply) -> None:
         self.send_raw(encode(msg))
@@ -167,11 +199,11 @@ class Session(asyncio.Protocol):
     def _flush(self) -> None:
         self._flush_handle = None
         out = self._out
+        self._out = None
         transport = self.transport
         if self.closing or not out or transport is None:
             return
         data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()
         self.hub.stats.bytes_out += len(data)
         transport.write(data)
         if transport.get_write_buffer_size() > self.hub.settings.max_send_buffer:
@@ -197,16 +229,18 @@ class Session(asyncio.Protocol):
         """
         if self.closing:
             return
+        catch_up(self)  # room events queued for it before this go out first
         self.hub.detach(self, reason)
+        out = self._out or []
+        self._out = None
         if notice is not None:
-            self._out.append(encode(notice))
+            out.append(encode(notice))
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
         transport = self.transport
-        if transport is not None and not abort and self._out:
-            transport.write(b"".join(self._out))
-        self._out.clear()
+        if transport is not None and not abort and out:
+            transport.write(b"".join(out))
         self.closing = True
         if transport is not None:
             if abort:
