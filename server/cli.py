@@ -130,8 +130,8 @@ def effective_settings(args: argparse.Namespace, base: Path, *, daemon: bool) ->
     paths are resolved once, against the directory the command was typed in.
     """
     settings = load_settings(args)
-    changes: dict[str, object] = {"data_dir": base / settings.data_dir}
     data_dir = base / settings.data_dir
+    changes: dict[str, object] = {"data_dir": data_dir}
     if settings.log_file:
         changes["log_file"] = str(base / settings.log_file)
     elif daemon:
