@@ -177,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def run(ns: argparse.Namespace, nick: str, *, interactive: bool) -> int:
-    prompt = "[-]> " if interactive and sys.stdout.isatty() else None
+    # the prompt is redrawn with ANSI escapes, which a dumb terminal would print raw
+    fancy = interactive and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    prompt = "[-]> " if fancy else None
     session = ChatSession(Output(sys.stdout, prompt), timeout=ns.timeout)
     session.state.nick = nick
     target = connection_args(ns)

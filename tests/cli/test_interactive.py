@@ -29,7 +29,7 @@ class Terminal:
         loop.add_reader(master, self._read)
 
     @classmethod
-    async def start(cls, *args: str) -> Terminal:
+    async def start(cls, *args: str, term: str = "xterm") -> Terminal:
         master, slave = os.openpty()
         attrs = termios.tcgetattr(slave)
         attrs[1] &= ~termios.ONLCR  # keep "\n" as written, so output can be matched exactly
@@ -40,7 +40,7 @@ class Terminal:
             "cli_client",
             *args,
             cwd=ROOT,
-            env={**os.environ, "TZ": "UTC", "COLUMNS": "200", "TERM": "xterm"},
+            env={**os.environ, "TZ": "UTC", "COLUMNS": "200", "TERM": term},
             stdin=slave,
             stdout=slave,
             stderr=asyncio.subprocess.PIPE,
@@ -152,3 +152,19 @@ async def test_no_nick_at_the_prompt_is_a_usage_error(
     await t.expect(b"nick: ")
     t.type(b"\x04")
     assert await t.exit_code() == 2
+
+
+async def test_dumb_terminal_gets_plain_lines(
+    server: ChinwagServer, terminal: list[Terminal], connect: ClientFactory
+) -> None:
+    bob = await connect("bob")
+    await bob.ok("join", room="lobby")
+    t = await Terminal.start("--port", str(server.port), "--nick", "erin", term="dumb")
+    terminal.append(t)
+    await t.expect(b"-- members of lobby (2): bob, erin\n")
+    await bob.ok("say", room="lobby", text="plain?")
+    await t.expect(b"[lobby] <bob> plain?\n")
+    t.type(b"/quit\n")
+    assert await t.exit_code() == 0
+    assert b"\x1b" not in t.screen
+    assert b"]> " not in t.screen
