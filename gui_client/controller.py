@@ -128,6 +128,8 @@ class ChatController(QObject):
     def set_current(self, conv: Conversation | None) -> None:
         if conv is self.current:
             return
+        if self.current is not None:
+            self.current.messages.set_marker(None)  # seen: the "new" line goes
         self.current = conv
         if conv is not None:
             self.mark_read(conv)
@@ -199,6 +201,8 @@ class ChatController(QObject):
         fresh = [r for r in rows if not r.own and r.kind in (Kind.CHAT, Kind.ACTION)]
         if not fresh:
             return
+        if not conv.unread and conv.messages.marker is None:
+            conv.messages.set_marker(fresh[0])
         conv.unread += len(fresh)
         if conv.kind is ConvKind.DIRECT or any(r.mention for r in fresh):
             conv.mention = True

@@ -83,6 +83,8 @@ class MessageModel(QAbstractListModel):
 
     RowRole = Qt.ItemDataRole.UserRole + 1
     DayBreakRole = Qt.ItemDataRole.UserRole + 2
+    #: True on the first line that arrived while you were away (the "new" marker)
+    MarkerRole = Qt.ItemDataRole.UserRole + 3
     #: lines shown while following the conversation
     WINDOW = 1000
     #: most lines one scroll to the top reveals (each reveal lays out the window again)
@@ -94,6 +96,7 @@ class MessageModel(QAbstractListModel):
         self._ids: set[str] = set()
         #: index in ``_rows`` of Qt row 0 (lines above it are hidden)
         self._start = 0
+        self.marker: Row | None = None
 
     # ---- Qt interface ---------------------------------------------------------
 
@@ -113,6 +116,8 @@ class MessageModel(QAbstractListModel):
             return row
         if role == self.DayBreakRole:
             return i == 0 or row.local_day != self._rows[i - 1].local_day
+        if role == self.MarkerRole:
+            return row is self.marker
         return None
 
     # ---- reading --------------------------------------------------------------
@@ -149,6 +154,22 @@ class MessageModel(QAbstractListModel):
             if row.msg_id is not None:
                 return row.msg_id
         return None
+
+    def set_marker(self, row: Row | None) -> None:
+        """Put the "new" marker above ``row`` (None removes it)."""
+        old, self.marker = self.marker, row
+        for changed in (old, row):
+            idx = self._index_of(changed)
+            if idx.isValid():
+                self.dataChanged.emit(idx, idx)
+
+    def _index_of(self, row: Row | None) -> QModelIndex:
+        if row is None:
+            return QModelIndex()
+        for i in range(len(self._rows) - 1, self._start - 1, -1):
+            if self._rows[i] is row:
+                return self.index(i - self._start)
+        return QModelIndex()
 
     # ---- the shown window -----------------------------------------------------
 
@@ -240,6 +261,7 @@ class MessageModel(QAbstractListModel):
         self._rows.clear()
         self._ids.clear()
         self._start = 0
+        self.marker = None
         self.endResetModel()
 
 

@@ -135,10 +135,12 @@ class MessageDelegate(QStyledItemDelegate):
             rect.setTop(rect.top() + self.day_height)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected:
-            painter.fillRect(rect, option.palette.highlight().color().lighter(170))
+            painter.fillRect(rect, theme.SELECTED_BG)
         elif row.mention:
             painter.fillRect(rect, theme.MENTION_BG)
             painter.fillRect(QRect(rect.x(), rect.y(), 3, rect.height()), theme.MENTION_BAR)
+        if index.data(MessageModel.MarkerRole):
+            self._paint_marker(painter, rect)
         top = rect.y() + _VPAD
         # time
         painter.setFont(self.small)
@@ -153,7 +155,7 @@ class MessageDelegate(QStyledItemDelegate):
         nick_rect = QRect(
             rect.x() + _HPAD + self.time_width + _GAP, top, self.nick_width, self.line_height
         )
-        text_color = option.palette.text().color()
+        text_color = theme.TEXT_FG
         if row.kind is Kind.CHAT:
             painter.setFont(self.bold)
             painter.setPen(QColor(*nick_rgb(row.nick)))
@@ -198,6 +200,18 @@ class MessageDelegate(QStyledItemDelegate):
         if row.kind is Kind.ERROR:
             return theme.ERROR_FG
         return default
+
+    def _paint_marker(self, painter: QPainter, rect: QRect) -> None:
+        """A red rule with "new" above the first line that arrived while away."""
+        painter.fillRect(QRect(rect.x(), rect.y(), rect.width(), 1), theme.ERROR_FG)
+        painter.setFont(self.small)
+        fm = QFontMetrics(self.small)
+        label = "new"
+        w = fm.horizontalAdvance(label) + 8
+        tag = QRect(rect.right() - w - _HPAD, rect.y(), w, fm.height())
+        painter.fillRect(tag, theme.ERROR_FG)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_day(self, painter: QPainter, rect: QRect, row: Row) -> None:
         day = row.time.astimezone()

@@ -99,3 +99,5 @@ class Sidebar(QListView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(150)
+        # Tab reaches it, a click does not take the focus from the input line
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)

@@ -13,6 +13,9 @@ SYSTEM_FG = QColor("#7a8594")
 NOTICE_FG = QColor("#2a7f8f")
 ERROR_FG = QColor("#c0392b")
 TIME_FG = QColor("#9aa3ae")
+#: text on the light message area, fixed so a dark desktop palette stays readable
+TEXT_FG = QColor("#1d232b")
+SELECTED_BG = QColor("#dbe6fb")
 DAY_FG = QColor("#8a94a3")
 SIDEBAR_BG = "#2b3340"
 SIDEBAR_FG = "#d5dbe3"
@@ -34,12 +37,14 @@ QLabel#topicBar {{
 QListView#messageView {{
     border: none;
     background: #ffffff;
+    color: {TEXT_FG.name()};
 }}
 QListView#memberList {{
     border: none;
     padding: 2px 8px;
     border-left: 1px solid #dde2e8;
     background: #f7f9fb;
+    color: {TEXT_FG.name()};
 }}
 QLineEdit#messageInput {{
     padding: 7px 10px;
@@ -47,6 +52,7 @@ QLineEdit#messageInput {{
     border-radius: 6px;
     margin: 6px 8px 8px 8px;
     background: #ffffff;
+    color: {TEXT_FG.name()};
 }}
 QLineEdit#messageInput:focus {{
     border: 1px solid {ACCENT.name()};

@@ -105,12 +105,17 @@ def test_unread_counts_and_mention_highlight(qtbot, pair):
     type_line(qtbot, bob, "malice aforethought")
     qtbot.waitUntil(lambda: dev_a.unread == 4, timeout=WAIT_MS)
     assert not dev_a.messages.rows()[-1].mention
-    # switching there (Alt+1: dev sorts first) clears the count
+    # switching there (Alt+1: dev sorts first) clears the count; a "new" rule marks
+    # the first line that arrived while away, until the user moves on
     activate(qtbot, alice)
     qtbot.keyClick(alice.input, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
     assert alice.controller.current is dev_a
     assert dev_a.unread == 0 and not dev_a.mention
     assert alice.windowTitle() == "Chinwag — dev"
+    marked = [r.text for r in dev_a.messages.rows() if r is dev_a.messages.marker]
+    assert marked == ["deploy is green"]
+    qtbot.keyClick(alice.input, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert dev_a.messages.marker is None
 
 
 def test_history_on_join_and_older_history_on_scroll(qtbot, gui_server, make_window, run):
@@ -169,7 +174,7 @@ def test_slash_commands(qtbot, pair):
     assert "unknown command" in lobby_a.messages.rows()[-1].text
     type_line(qtbot, alice, "/help")
     assert any("/join <room>" in r.text for r in lobby_a.messages.rows())
-    type_line(qtbot, alice, "/join Bad Room!")
+    type_line(qtbot, alice, "/join Bad!Room")
     assert lobby_a.messages.rows()[-1].kind is Kind.ERROR
     type_line(qtbot, bob, "/part")
     qtbot.waitUntil(lambda: not lobby_a.has_member("bob"), timeout=WAIT_MS)
@@ -213,6 +218,15 @@ def test_keyboard_switching_and_ctrl_w(qtbot, pair):
         lambda: alice.controller.convs.get(ConvKind.ROOM, "dev") is None, timeout=WAIT_MS
     )
     assert alice.windowTitle() == "Chinwag — lobby"
+    # the sidebar is reachable with Tab and arrow keys move through it
+    alice.controller.submit("/join dev")
+    qtbot.waitUntil(lambda: alice.windowTitle() == "Chinwag — dev", timeout=WAIT_MS)
+    alice.sidebar.setFocus()
+    qtbot.keyClick(alice.sidebar, Qt.Key.Key_Down)
+    assert alice.windowTitle() == "Chinwag — lobby"
+    assert alice.sidebar.hasFocus()
+    qtbot.keyClick(alice.sidebar, Qt.Key.Key_Up)
+    assert alice.windowTitle() == "Chinwag — dev"
     # quick switcher: type part of a name, Enter jumps there
     alice.controller.open_direct("bob", select=False)
     alice.open_switcher()

@@ -42,7 +42,7 @@ def test_parse(line, parsed):
         ("/nope", "unknown command"),
         ("/join", "usage: /join"),
         ("/msg bob", "usage: /msg"),
-        ("/join a b", "too many"),
+        ("/join a b c", "too many"),
         ("/", "type a command"),
         ("/me", "usage: /me"),
     ],
