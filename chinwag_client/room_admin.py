@@ -19,9 +19,13 @@ from chinwag_protocol.messages import (
     Deop,
     Devoice,
     Invite,
+    Invited,
     Kick,
+    Kicked,
+    MemberChanged,
     MemberRequest,
     Mode,
+    ModeChanged,
     ModeOk,
     Mute,
     Op,
@@ -233,3 +237,32 @@ def describe(req: Request, reply: Reply) -> str:
         "deop": f"{nick} is no longer an operator of {room}",
     }
     return done.get(tag, "done")
+
+
+def event_text(event: Kicked | MemberChanged | ModeChanged | Invited, me: str | None) -> str:
+    """One line for a permission event, as a chat window shows it."""
+
+    def who(nick: str) -> str:
+        return "you" if me is not None and nick.casefold() == me.casefold() else nick
+
+    match event:
+        case Kicked():
+            why = f" ({event.reason})" if event.reason else ""
+            return f"{event.by} removed {who(event.nick)} from {event.room}{why}"
+        case ModeChanged():
+            return f"{event.by} set {event.room}: {modes_text(event.modes)}"
+        case Invited():
+            return f"{event.by} invited you to {event.room} — /join {event.room}"
+        case MemberChanged():
+            target = who(event.nick)
+            text = {
+                "op": f"made {target} an operator",
+                "deop": f"took operator rights from {target}",
+                "voice": f"gave {target} voice",
+                "devoice": f"took voice from {target}",
+                "mute": f"muted {target}",
+                "unmute": f"unmuted {target}",
+                "ban": f"banned {target}",
+                "unban": f"lifted the ban on {target}",
+            }.get(event.action, f"{event.action} {target}")
+            return f"{event.by} {text} in {event.room}"

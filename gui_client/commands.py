@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chinwag_client.room_admin import ADMIN_COMMANDS
+
 
 class CommandError(ValueError):
     """A line that looks like a command but cannot be run as typed."""
@@ -43,7 +45,7 @@ class Text:
 
 
 COMMANDS: list[CommandSpec] = [
-    CommandSpec("join", "/join <room>", "join a room (created if new)", 1, 1, aliases=("j",)),
+    CommandSpec("join", "/join <room> [key]", "join a room (created if new)", 2, 1, aliases=("j",)),
     CommandSpec(
         "part",
         "/part [room] [reason]",
@@ -62,6 +64,11 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("close", "/close", "close the current conversation", 0, 0),
     CommandSpec("quit", "/quit [reason]", "disconnect and close Chinwag", 0, 0, rest=True),
     CommandSpec("help", "/help [command]", "list commands, or explain one", 1, 0),
+    # accounts and room operators (requests built by chinwag_client.room_admin)
+    *(
+        CommandSpec(c.name, c.usage, c.help, c.max_words, c.min_words, rest=c.rest)
+        for c in ADMIN_COMMANDS.values()
+    ),
 ]
 
 

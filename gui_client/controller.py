@@ -16,19 +16,26 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from chinwag_client import room_admin
 from chinwag_client.client import ConnectionLost, RequestFailed
 from chinwag_protocol.connection import ClientEvent, ServerError
 from chinwag_protocol.constants import DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE
 from chinwag_protocol.errors import RequestError
 from chinwag_protocol.messages import (
+    Ban,
     HelloOk,
     History,
     HistoryOk,
+    Invited,
     Join,
     Joined,
     JoinOk,
+    Kick,
+    Kicked,
     Left,
+    MemberChanged,
     Message,
+    ModeChanged,
     Msg,
     Nick,
     NickChanged,
@@ -80,6 +87,8 @@ class ChatController(QObject):
         self.current: Conversation | None = None
         self.me: str | None = None
         self.autojoin = list(autojoin)
+        #: keys given with /join, reused when rejoining after a reconnect
+        self.room_keys: dict[str, str] = {}
         #: the window tells us whether it is the active window (for unread and notifications)
         self.window_active: Callable[[], bool] = lambda: True
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -254,12 +263,15 @@ class ChatController(QObject):
 
     def run_command(self, cmd: Command) -> None:
         handler = getattr(self, f"_cmd_{cmd.name}", None)
+        if handler is None and cmd.name in room_admin.ADMIN_COMMANDS:
+            self._room_admin(cmd)
+            return
         if handler is None:
             self.error(f"/{cmd.name} is not available here.")
             return
         handler(*cmd.args)
 
-    def _cmd_join(self, room: str) -> None:
+    def _cmd_join(self, room: str, key: str | None = None) -> None:
         try:
             name = normalize_room(room.lstrip("#"))
         except RequestError as exc:
@@ -269,6 +281,8 @@ class ChatController(QObject):
         if existing is not None and existing.joined:
             self.set_current(existing)
             return
+        if key is not None:
+            self.room_keys[name] = key
         self.spawn(self.join(name, select=True))
 
     def _cmd_part(self, room: str | None = None, reason: str | None = None) -> None:
@@ -348,7 +362,7 @@ class ChatController(QObject):
     # ---- requests -------------------------------------------------------------
 
     async def join(self, name: str, *, select: bool = False) -> Conversation:
-        ok = await self.session.call(Join(room=name), JoinOk)
+        ok = await self.session.call(Join(room=name, key=self.room_keys.get(name)), JoinOk)
         conv = self.convs.ensure(ConvKind.ROOM, ok.room)
         await self._apply_join(conv, ok)
         if select or self.current is None:
@@ -508,6 +522,8 @@ class ChatController(QObject):
                 text = f"Server notice: {event.text}"
             for conv in self.convs.conversations() or [None]:  # type: ignore[list-item]
                 self.info(text, conv)
+        elif isinstance(event, Kicked | MemberChanged | ModeChanged | Invited):
+            self._on_room_admin(event)
         elif isinstance(event, ServerError):
             self.error(f"Server error ({event.code}): {event.message}")
 
@@ -557,6 +573,38 @@ class ChatController(QObject):
             self.convs.rekey(direct, event.new)
             self.info(f"{event.old} is now known as {event.new}", direct, Kind.SYSTEM)
             self.conversationUpdated.emit(direct)
+
+    # ---- accounts and room operators -----------------------------------------
+
+    def _room_admin(self, cmd: Command) -> None:
+        conv = self.current
+        room = conv.name if conv is not None and conv.kind is ConvKind.ROOM else None
+        try:
+            req = room_admin.build(cmd.name, list(cmd.args), room)
+        except room_admin.AdminCommandError as exc:
+            self.error(str(exc), conv)
+            return
+
+        async def run() -> None:
+            reply = await self.session.call(req, room_admin.reply_type(req))
+            self.info(room_admin.describe(req, reply), conv, Kind.SYSTEM)
+            # the others get a "kicked" event; the actor only this reply
+            gone = req.nick if isinstance(req, Kick | Ban) else None
+            if gone is not None and conv is not None and conv.remove_member(gone):
+                self.conversationUpdated.emit(conv)
+
+        self.spawn(run(), conv)
+
+    def _on_room_admin(self, event: Kicked | MemberChanged | ModeChanged | Invited) -> None:
+        conv = self.convs.get(ConvKind.ROOM, event.room)
+        text = room_admin.event_text(event, self.me)
+        if isinstance(event, Kicked) and conv is not None:
+            if self.me is not None and nick_key(event.nick) == nick_key(self.me):
+                conv.joined = False
+            else:
+                conv.remove_member(event.nick)
+            self.conversationUpdated.emit(conv)
+        self.info(text, conv if conv is not None else self.current, Kind.SYSTEM)
 
 
 def _after(msg_id: str, other: str) -> bool:
