@@ -19,6 +19,13 @@ from typing import TypeVar
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from chinwag_client.client import ChinwagClient, ConnectionLost, RequestFailed
+from chinwag_client.tls import (
+    FingerprintChanged,
+    PinStore,
+    TLSTrustError,
+    UntrustedCertificate,
+    connect_tls,
+)
 from chinwag_protocol.connection import ClientEvent
 from chinwag_protocol.constants import MAX_NICK_LEN
 from chinwag_protocol.errors import ErrorCode
@@ -58,13 +65,6 @@ class NotConnected(Exception):
     """A request was made while there is no registered connection."""
 
 
-def make_ssl_context(target: Target) -> ssl.SSLContext | None:
-    """The TLS context for ``target`` (None for plain TCP); certificates are verified."""
-    if not target.tls:
-        return None
-    return ssl.create_default_context()
-
-
 def describe_error(exc: BaseException) -> str:
     """A short human reason for a failed connection attempt."""
     if isinstance(exc, TimeoutError):
@@ -93,6 +93,8 @@ class ChatSession(QObject):
     failed = pyqtSignal(str, str)
     #: the connection dropped (reason); a reconnect follows
     connectionLost = pyqtSignal(str)
+    #: TLSTrustError: the server's certificate is untrusted or its pin changed (after ``failed``)
+    certificateRejected = pyqtSignal(object)
 
     def __init__(self, parent: QObject | None = None, *, backoff: Backoff | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +107,8 @@ class ChatSession(QObject):
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._shutdown_notice = False
+        #: pinned server certificates (trust on first use, see chinwag_client.tls)
+        self.pins = PinStore()
 
     # ---- public ---------------------------------------------------------------
 
@@ -185,13 +189,9 @@ class ChatSession(QObject):
             )
             self._shutdown_notice = False
             try:
-                client = await ChinwagClient.connect(
-                    target.host,
-                    target.port,
-                    ssl_context=make_ssl_context(target),
-                    server_hostname=target.host,
-                    on_event=self._on_event,
-                )
+                client = await self._connect(target)
+            except TLSTrustError as exc:  # never retried: the user decides
+                return self._reject_certificate(exc)
             except (OSError, TimeoutError) as exc:
                 if not ever:
                     why = describe_error(exc)
@@ -238,6 +238,30 @@ class ChatSession(QObject):
             self.connectionLost.emit(reason)
             self.backoff.reset()
             await self._pause(f"Connection lost: {reason}")
+
+    async def _connect(self, target: Target) -> ChinwagClient:
+        if target.tls:
+            return await connect_tls(
+                target.host, target.port, pins=self.pins, on_event=self._on_event
+            )
+        return await ChinwagClient.connect(target.host, target.port, on_event=self._on_event)
+
+    def _reject_certificate(self, exc: TLSTrustError) -> None:
+        where = f"{exc.host}:{exc.port}"
+        if isinstance(exc, FingerprintChanged):
+            self._give_up(
+                "fingerprint_changed",
+                f"The certificate of {where} has CHANGED (pinned {exc.pinned}, now "
+                f"{exc.fingerprint}). Not connecting: someone may be intercepting the connection.",
+            )
+        else:
+            reason = exc.reason if isinstance(exc, UntrustedCertificate) else str(exc)
+            self._give_up(
+                "untrusted_certificate",
+                f"Cannot connect to {where}: certificate not trusted ({reason}). "
+                f"Its fingerprint is {exc.fingerprint}.",
+            )
+        self.certificateRejected.emit(exc)
 
     def _give_up(self, code: str, message: str) -> None:
         self._set_state(ConnState.DISCONNECTED, message)

@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
 )
 
 from chinwag_client.client import ConnectionLost, RequestFailed
+from chinwag_client.tls import TLSTrustError
 from gui_client import APP_NAME
 from gui_client.controller import ChatController
 from gui_client.models.conversations import Conversation, ConversationModel, ConvKind
@@ -34,6 +35,7 @@ from gui_client.widgets.message_view import MessageView
 from gui_client.widgets.quick_switcher import QuickSwitcher
 from gui_client.widgets.room_browser import RoomBrowser
 from gui_client.widgets.sidebar import Sidebar
+from gui_client.widgets.trust_dialog import certificate_dialog
 
 SHORTCUTS = [
     ("Ctrl+K", "quick switcher: jump to a conversation by name"),
@@ -159,6 +161,7 @@ class MainWindow(QMainWindow):
         )
         self.session.stateChanged.connect(self._on_state)
         self.session.failed.connect(self._on_failed)
+        self.session.certificateRejected.connect(self._on_certificate)
 
     def _shortcuts(self) -> None:
         def add(keys: str | QKeySequence.StandardKey, slot: object) -> QShortcut:
@@ -392,6 +395,17 @@ class MainWindow(QMainWindow):
         self.controller.error(message)
         profile = self._last_profile or self.settings.profile()
         self.show_connect_dialog(message, profile)
+
+    def _on_certificate(self, err: TLSTrustError) -> None:
+        """Ask whether to trust (pin) the certificate; on yes, pin it and reconnect."""
+
+        def trust(fingerprint: str) -> None:
+            self.session.pins.pin(err.host, err.port, fingerprint)
+            if self.connect_dialog is not None:
+                self.connect_dialog.close()
+            self.connect_to(self._last_profile or self.settings.profile())
+
+        self.trust_dialog = certificate_dialog(self, err, trust)
 
     # ---- window events (kept trivial) -----------------------------------------
 
