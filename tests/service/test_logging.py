@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import time
 
 from server.config import Settings
 from server.logging_setup import JsonFormatter, ProbeFilter, TextFormatter
@@ -114,3 +116,42 @@ def test_log_settings_are_live() -> None:
     assert {"log_level", "log_format", "log_file", "motd", "max_text"} <= set(live_fields())
     assert "pidfile" not in live_fields() and "port" not in live_fields()
     Settings(log_format="json").validate()
+
+
+async def test_sighup_switches_log_format_and_level(server_process, tmp_path) -> None:
+    config = tmp_path / "chinwag.toml"
+    config.write_text('log_format = "text"\n')
+    srv = server_process("--config", str(config))
+
+    def reload(toml: str, then_logged: str) -> None:
+        config.write_text(toml)
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        while then_logged not in srv.output:
+            assert time.monotonic() < deadline, srv.output
+            time.sleep(0.05)
+
+    reload(
+        'log_format = "json"\nmotd = "a"\n',
+        '"SIGHUP: reloaded settings; changed: motd, log_format"',
+    )
+    config.write_text('log_format = "json"\nmotd = "b"\nlog_level = "warning"\n')
+    srv.proc.send_signal(signal.SIGHUP)
+    for attempt in range(1000):  # until a hello shows the reload has happened
+        c = await WireClient.connect(srv.host, srv.port)
+        quiet = f"quiet{attempt}"
+        motd = (await c.hello(quiet))["motd"]
+        await c.ok("quit")
+        await c.close()
+        if motd == "b":
+            break
+    reload(
+        'log_format = "json"\nmotd = "c"\n', '"SIGHUP: reloaded settings; changed: motd, log_level"'
+    )
+    assert srv.stop() == 0
+    lines = srv.output.splitlines()
+    first_json = next(i for i, line in enumerate(lines) if line.startswith("{"))
+    assert "listening on" in "".join(lines[:first_json])  # text before the first reload
+    msgs = [json.loads(line)["msg"] for line in lines[first_json:]]
+    assert "server stopped" in msgs
+    assert not any(m.startswith(f"{quiet} ") for m in msgs), "INFO logged at warning level"
