@@ -67,6 +67,10 @@ def test_direct_message_does_not_steal_the_current_conversation(qtbot, pair):
     assert bob.windowTitle() == "Chinwag — lobby"
     assert dm.unread == 1 and dm.mention  # a DM always counts as addressed to you
     # alice's copy of the DM, then bob answers from the DM conversation
+    # alice's side opens once the server confirmed the message as stored
+    qtbot.waitUntil(
+        lambda: alice.controller.convs.get(ConvKind.DIRECT, "bob") is not None, timeout=WAIT_MS
+    )
     dm_a = alice.controller.convs.get(ConvKind.DIRECT, "bob")
     qtbot.waitUntil(lambda: texts(dm_a) == [("alice", "are you free at 3?")], timeout=WAIT_MS)
     bob.controller.set_current(dm)
