@@ -68,7 +68,11 @@ class SetTopic:
 
 @dataclass(frozen=True, slots=True)
 class ShowHistory:
+    """Recent messages of ``room`` (None: the current room), or of the DMs with ``nick``."""
+
     limit: int | None = None
+    room: str | None = None
+    nick: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,9 @@ SPECS: dict[str, _Spec] = {
     "who": _Spec("/who [ROOM]", "list a room's members (the current room by default)", ("names",)),
     "topic": _Spec("/topic [TEXT]", "show the current room's topic, or set it (/topic - clears)"),
     "history": _Spec(
-        "/history [N]", f"show the last N messages of the current room (1-{MAX_HISTORY_PAGE})"
+        "/history [ROOM|@NICK] [N]",
+        f"show the last N (1-{MAX_HISTORY_PAGE}) messages of the current room,"
+        " of ROOM, or of your private messages with NICK",
     ),
     "switch": _Spec("/switch ROOM", "make a joined room the current one", ("room",)),
     **{name: _Spec(c.usage, c.help) for name, c in ADMIN_COMMANDS.items()},
@@ -193,8 +199,7 @@ def parse(line: str) -> Command | None:
                 return SetTopic()
             return SetTopic("" if rest == "-" else rest)
         case "history":
-            need(0, 1)
-            return ShowHistory(_history_limit(args[0]) if args else None)
+            return _history(args, usage)
         case "switch":
             need(1, 1)
             return SwitchRoom(args[0])
@@ -208,6 +213,23 @@ def parse(line: str) -> Command | None:
                 raise CommandError(str(exc)) from None
         case _:
             return QuitChat(rest or None)
+
+
+def _history(args: list[str], usage: str) -> ShowHistory:
+    if not args:
+        return ShowHistory()
+    if args[0].isdigit() or args[0].startswith("-"):
+        if len(args) > 1:
+            raise CommandError(f"usage: {usage}")
+        return ShowHistory(_history_limit(args[0]))
+    if len(args) > 2:
+        raise CommandError(f"usage: {usage}")
+    limit = _history_limit(args[1]) if len(args) > 1 else None
+    if args[0].startswith("@"):
+        if len(args[0]) == 1:
+            raise CommandError(f"usage: {usage}")
+        return ShowHistory(limit, nick=args[0][1:])
+    return ShowHistory(limit, room=args[0])
 
 
 def _history_limit(word: str) -> int:

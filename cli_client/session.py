@@ -160,13 +160,19 @@ class ChatSession:
                     await client.call(Topic(room=name, topic=text), Ok)
                     st.set_topic(name, text, st.nick)
                     self.system(render.topic_line(name, text, st.nick))
-                case ShowHistory(limit):
-                    name = self._current()
-                    page = await client.call(History(room=name, limit=limit), HistoryOk)
+                case ShowHistory(limit, room, nick):
+                    if nick is not None:
+                        query = History(with_=nick, limit=limit)
+                        where = f"your private messages with {nick}"
+                    else:
+                        name = normalize_room(room) if room is not None else self._current()
+                        query = History(room=name, limit=limit)
+                        where = name
+                    page = await client.call(query, HistoryOk)
                     if page.messages:
                         self.show(render.history(page.messages, st.nick))
                     else:
-                        self.system(f"no messages in {name} yet")
+                        self.system(f"no messages in {where} yet")
                 case SwitchRoom(room):
                     name = normalize_room(room)
                     if name not in st.rooms:

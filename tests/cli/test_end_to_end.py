@@ -75,6 +75,11 @@ async def test_private_messages(cli: CliFactory, connect: ClientFactory) -> None
     await alice.send("/msg carol hello?", "/msg bob still here")
     assert await alice.expect("!! ") == "!! no_such_nick: nobody is called carol"
     await bob.expect("private", text="still here")
+    await alice.send("/history @bob 2")
+    assert re.fullmatch(rf"{HHMM} \*bob\* what\?", await alice.expect("what?"))
+    await alice.expect("-> *bob* still here")
+    await alice.send("/history @nobody")
+    await alice.expect("-- no messages in your private messages with nobody yet")
     assert await alice.finish() == 0
     assert "<alice>" not in alice.output  # --room '' joined nothing
 
@@ -129,12 +134,13 @@ async def test_join_part_switch_who_history(cli: CliFactory, connect: ClientFact
     await alice.send("/switch lobby", "back in lobby")
     await alice.expect("-- now talking in lobby")
     await alice.expect("[lobby] <alice> back in lobby")
-    await alice.send("/room dev", "/who", "/who lobby", "/history 2")
+    await alice.send("/room dev", "/who", "/who lobby", "/history 2", "/history lobby 1")
     await alice.expect("-- now talking in dev")
     await alice.expect("-- members of dev (2): alice, bob")
     await alice.expect("-- members of lobby (1): alice")
     await alice.expect("[dev] <bob> earlier words")
     await alice.expect("[dev] <alice> now in dev")
+    await alice.expect("[lobby] <alice> back in lobby")
 
     await alice.send("/part")
     await alice.expect("-- you left dev")
