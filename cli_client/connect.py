@@ -150,16 +150,19 @@ def _warn(lines: list[str]) -> None:
 
 
 async def _ask_trust(err: UntrustedCertificate) -> bool:
-    """On a terminal, show the fingerprint and ask; elsewhere never trust."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    """On a terminal, show the fingerprint and ask; elsewhere never trust.
+
+    Like the nick prompt, the question goes to stdout when that is the terminal."""
+    if not sys.stdin.isatty():
         return False
+    ask = sys.stdout if sys.stdout.isatty() else sys.stderr
     print(
         f"The certificate of {err.host}:{err.port} cannot be verified ({err.reason}).\n"
         f"Its fingerprint is\n    {err.fingerprint}\n"
         "Trust it only if it matches the fingerprint the server's admin gave you.\n"
         "Trust and remember this certificate? [yes/no] ",
         end="",
-        file=sys.stderr,
+        file=ask,
         flush=True,
     )
     answer = await asyncio.to_thread(sys.stdin.readline)

@@ -101,3 +101,31 @@ async def test_cli_warns_loudly_when_the_pinned_fingerprint_changed(
 async def test_cli_rejects_a_malformed_fingerprint(tls_server: ChinwagServer) -> None:
     code, _, err = await cli("--port", str(tls_server.tls_port), "--trust-fingerprint", "abc")
     assert code == 2 and "not a SHA-256 fingerprint" in err
+
+
+@pytest.mark.parametrize("answer", [b"yes\n", b"no\n"])
+async def test_cli_on_a_terminal_asks_before_trusting(
+    tls_server: ChinwagServer, cert: Cert, tmp_path: Path, answer: bytes
+) -> None:
+    from tests.cli.test_interactive import Terminal
+
+    assert tls_server.tls_port is not None
+    pins = PinStore(tmp_path / "known.json")
+    term = await Terminal.start(
+        "--host", "127.0.0.1", "--port", str(tls_server.tls_port), "--nick", "alice",
+        "--tls", "--known-servers", str(pins.path),
+    )  # fmt: skip
+    try:
+        await term.expect(cert.fingerprint.encode())
+        await term.expect(b"Trust and remember this certificate? [yes/no] ")
+        term.type(answer)
+        if answer == b"yes\n":
+            await term.expect(b"connected to")
+            term.type(b"/quit\n")
+            assert await term.exit_code() == 0
+            assert pins.get("127.0.0.1", tls_server.tls_port) == cert.fingerprint
+        else:
+            assert await term.exit_code() == 1
+            assert pins.load() == {}
+    finally:
+        term.close()
