@@ -163,6 +163,10 @@ class MessageModel(QAbstractListModel):
             if idx.isValid():
                 self.dataChanged.emit(idx, idx)
 
+    def marker_index(self) -> QModelIndex:
+        """Where the "new" marker is (invalid when none is shown)."""
+        return self._index_of(self.marker)
+
     def _index_of(self, row: Row | None) -> QModelIndex:
         if row is None:
             return QModelIndex()

@@ -283,9 +283,21 @@ class MessageView(QListView):
         if model is not None:
             model.rowsAboutToBeInserted.connect(self._before_insert)
             model.rowsInserted.connect(self._after_insert)
-        self._stick = True
-        self.scrollToBottom()
+        marker = model.marker_index() if model is not None else QModelIndex()
+        if marker.isValid():
+            # back to a conversation with unread lines: start at the first of them
+            anchor = QPersistentModelIndex(marker)
+            self._stick = False
+            QTimer.singleShot(0, lambda: self._scroll_to_marker(anchor))
+        else:
+            self._stick = True
+            self.scrollToBottom()
         QTimer.singleShot(0, self._maybe_want_older)
+
+    def _scroll_to_marker(self, anchor: QPersistentModelIndex) -> None:
+        if anchor.isValid():
+            self.scrollTo(QModelIndex(anchor), QAbstractItemView.ScrollHint.PositionAtTop)
+            self._stick = self.at_bottom()
 
     def messages(self) -> MessageModel | None:
         model = self.model()

@@ -237,3 +237,25 @@ def test_keyboard_switching_and_ctrl_w(qtbot, pair):
     qtbot.keyClicks(alice.switcher.query, "bo")
     qtbot.keyClick(alice.switcher.query, Qt.Key.Key_Return)
     assert alice.windowTitle() == "Chinwag — bob"
+
+
+def test_returning_to_a_busy_room_starts_at_the_first_unread_line(qtbot, pair):
+    alice, bob = pair
+    alice.controller.submit("/join dev")
+    bob.controller.submit("/join dev")
+    qtbot.waitUntil(lambda: alice.windowTitle() == "Chinwag — dev", timeout=WAIT_MS)
+    lobby_a = alice.controller.convs.get(ConvKind.ROOM, "lobby")
+    qtbot.waitUntil(lambda: lobby_a.has_member("bob"), timeout=WAIT_MS)
+    bob.controller.set_current(bob.controller.convs.get(ConvKind.ROOM, "lobby"))
+    for i in range(80):
+        bob.controller.submit(f"busy line {i}")
+    qtbot.waitUntil(lambda: lobby_a.unread == 80, timeout=WAIT_MS)
+    alice.controller.set_current(lobby_a)
+    marker = lobby_a.messages.marker
+    assert marker is not None and marker.text == "busy line 0"
+    view = alice.message_view
+    idx = lobby_a.messages.marker_index()
+    qtbot.waitUntil(
+        lambda: view.visualRect(idx).intersects(view.viewport().rect()), timeout=WAIT_MS
+    )
+    assert not view.at_bottom()
