@@ -173,7 +173,10 @@ class Hub:
         """Take one session out of a room; ``left`` only when it was the nick's last there."""
         room.members.discard(session)
         session.rooms.pop(room.name, None)
-        if announce and not self.user_in_room(room, session.key):
+        # only an account can have another session still in the room
+        if announce and not (
+            session.ident.startswith("a:") and self.user_in_room(room, session.key)
+        ):
             room.broadcast(encode(Left(room=room.name, nick=session.nick, reason=reason)))
         self._maybe_drop(room)
 
@@ -328,7 +331,8 @@ class Hub:
         room = self._room(name, create=True)
         assert room is not None
         policy = self.perms.get(name)
-        present = self.user_in_room(room, session.key)  # another session of this account
+        # another session of this account already inside?
+        present = session.ident.startswith("a:") and self.user_in_room(room, session.key)
         creator = False
         if not present:
             if not room.members and not policy.owned:
@@ -357,7 +361,8 @@ class Hub:
             )
         if policy.key is not None and not allowed and key != policy.key:
             raise RequestError(ErrorCode.BAD_KEY, f"{room.name} needs the right key")
-        if self.distinct_members(room) >= self.settings.max_members_per_room:
+        limit = self.settings.max_members_per_room
+        if len(room.members) >= limit and self.distinct_members(room) >= limit:
             raise RequestError(
                 ErrorCode.ROOM_FULL,
                 f"{room.name} is full ({self.settings.max_members_per_room} members)",
@@ -380,7 +385,7 @@ class Hub:
         room = self._member_room(session, req.room)
         text = clean_text(req.text, self.settings.max_text)
         policy = self.perms.get(room.name)
-        if policy.has("mute", session):
+        if policy.acl["mute"] and policy.has("mute", session):
             raise RequestError(ErrorCode.MUTED, f"you are muted in {room.name}")
         if not policy.may_speak(session):
             raise RequestError(
@@ -553,11 +558,11 @@ class Hub:
                 )
             session.send_reply(NickOk(id=req.id, nick=session.nick))
             return
+        if key != session.key and self.accounts.get(key) is not None:
+            raise RequestError(ErrorCode.NICK_RESERVED, f"the nick {new} is a registered account")
         holder = self.nicks.get(key)
         if holder is not None and session not in holder:
             raise RequestError(ErrorCode.NICK_TAKEN, f"the nick {new} is taken")
-        if key != session.key and self.accounts.get(key) is not None:
-            raise RequestError(ErrorCode.NICK_RESERVED, f"the nick {new} is a registered account")
         old = session.nick
         if new != old:
             self._unlist(session)
