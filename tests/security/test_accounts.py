@@ -7,6 +7,7 @@ Real server, real sockets, real SQLite.  argon2 runs with cheap parameters
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -326,3 +327,53 @@ async def test_admin_creates_accounts_for_a_closed_server(
     assert admin(data, "add", "alice", "--password-stdin", password="new owner pw").returncode == 0
     await e.hello("alice", password="new owner pw")
     assert (await e.ok("history", **{"with": "bob"}))["messages"] == []
+
+
+async def test_login_flood_does_not_disturb_chat(make_server: ServerFactory) -> None:
+    srv = await make_server(**FAST, login_attempts=1000, login_attempts_per_address=1000)
+    await (await account(srv, "alice")).close()
+    talker = await guest(srv, "talker")
+    listener = await guest(srv, "listener")
+    for c in (talker, listener):
+        await c.ok("join", room="lobby")
+    guessers = [await client(srv) for _ in range(20)]
+    for i, g in enumerate(guessers):  # all in flight at once
+        await g.send(type="hello", id=1, nick="alice", protocol=1, password=f"guess {i:04}")
+    for n in range(10):
+        await talker.ok("say", room="lobby", text=f"line {n}")
+        await listener.expect("message", text=f"line {n}")
+    for g in guessers:
+        reply = await g.reply(1, timeout=60)
+        assert reply["type"] == "error" and reply["code"] == "bad_password", reply
+
+
+async def test_a_version_1_database_is_upgraded(
+    make_server: ServerFactory, settings: Settings
+) -> None:
+    """A history database from before accounts keeps its messages and gains accounts."""
+    settings.data_dir.mkdir(parents=True)
+    conn = sqlite3.connect(settings.db_path)
+    conn.executescript(
+        """
+        CREATE TABLE messages (id INTEGER PRIMARY KEY, room TEXT, sender TEXT NOT NULL,
+            recipient TEXT, text TEXT NOT NULL, ts INTEGER NOT NULL);
+        CREATE INDEX messages_by_room ON messages(room, id);
+        CREATE TABLE dm_index (owner TEXT NOT NULL, peer TEXT NOT NULL, msg_id INTEGER NOT NULL,
+            PRIMARY KEY (owner, peer, msg_id)) WITHOUT ROWID;
+        CREATE TABLE rooms (name TEXT PRIMARY KEY, topic TEXT NOT NULL DEFAULT '',
+            topic_by TEXT NOT NULL DEFAULT '', topic_ts INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO messages VALUES (7, 'lobby', 'old', NULL, 'from before accounts', 0);
+        PRAGMA user_version = 1;
+        """
+    )
+    conn.close()
+    srv = await make_server(**FAST)
+    a = await account(srv, "alice")
+    joined = await a.ok("join", room="lobby")
+    assert [m["text"] for m in joined["history"]] == ["from before accounts"]
+    await a.close()
+    await srv.close()
+    conn = sqlite3.connect(settings.db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("SELECT nick FROM accounts").fetchall() == [("alice",)]
+    conn.close()
