@@ -40,3 +40,21 @@ def nick_rgb(nick: str, *, dark: bool = False) -> tuple[int, int, int]:
     lightness = 0.68 if dark else 0.36
     r, g, b = colorsys.hls_to_rgb(nick_hue(nick), lightness, 0.65)
     return round(r * 255), round(g * 255), round(b * 255)
+
+
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?'\")]}"
+
+
+def find_urls(text: str) -> list[tuple[int, int, str]]:
+    """Web links in ``text`` as (start, end, url); trailing punctuation is left out."""
+    found = []
+    for m in _URL_RE.finditer(text):
+        url = m.group(0)
+        while url and url[-1] in _URL_TAIL:
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break  # a balanced bracket belongs to the link (wiki style)
+            url = url[:-1]
+        if len(url) > len("www."):
+            found.append((m.start(), m.start() + len(url), url))
+    return found

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from PyQt6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QInputDialog,
     QLabel,
@@ -155,6 +155,9 @@ class MainWindow(QMainWindow):
         assert sel is not None
         sel.currentChanged.connect(self._sidebar_moved)
         self.message_view.wantOlder.connect(self._load_older)
+        self.message_view.linkActivated.connect(
+            lambda url: QDesktopServices.openUrl(QUrl.fromUserInput(url))
+        )
         self.input.submitted.connect(c.submit)
         self.member_list.doubleClicked.connect(
             lambda i: c.open_direct(str(i.data(Qt.ItemDataRole.DisplayRole)))

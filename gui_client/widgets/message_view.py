@@ -26,9 +26,12 @@ from PyQt6.QtGui import (
     QFontMetrics,
     QGuiApplication,
     QKeySequence,
+    QMouseEvent,
     QPainter,
     QResizeEvent,
+    QTextCharFormat,
     QTextLayout,
+    QTextLine,
     QTextOption,
 )
 from PyQt6.QtWidgets import (
@@ -41,13 +44,18 @@ from PyQt6.QtWidgets import (
 )
 
 from gui_client.models.messages import Kind, MessageModel, Row
-from gui_client.text import nick_rgb
+from gui_client.text import find_urls, nick_rgb
 from gui_client.widgets import theme
 
 _HPAD = 10
 _VPAD = 3
 _GAP = 10
 _NICK_CHARS = 9
+
+
+def display_text(row: Row) -> str:
+    """The text column of a row: an action reads ``nick does something``."""
+    return f"{row.nick} {row.text}" if row.kind is Kind.ACTION else row.text
 
 
 def _viewport_width(view: QListView) -> int:
@@ -86,11 +94,21 @@ class MessageDelegate(QStyledItemDelegate):
         return max(_viewport_width(self._view) - self.text_x() - _HPAD, 80)
 
     def _layout(self, row: Row, width: int) -> QTextLayout:
-        text = row.text
+        text = display_text(row)
         layout = QTextLayout(text, self.italic if row.kind is not Kind.CHAT else self.font)
         option = QTextOption()
         option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(option)
+        links = []
+        for start, end, _url in find_urls(text):
+            fmt = QTextCharFormat()
+            fmt.setForeground(theme.LINK_FG)
+            fmt.setFontUnderline(True)
+            span = QTextLayout.FormatRange()
+            span.start, span.length, span.format = start, end - start, fmt
+            links.append(span)
+        if links:
+            layout.setFormats(links)
         layout.beginLayout()
         y = 0.0
         while True:
@@ -189,8 +207,28 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _paint_action(self, painter: QPainter, row: Row, x: int, top: int, width: int) -> None:
         painter.setPen(QColor(*nick_rgb(row.nick)))
-        action = Row(Kind.ACTION, f"{row.nick} {row.text}", row.time, row.nick)
-        self._layout(action, width).draw(painter, QPointF(x, top))
+        self._layout(row, width).draw(painter, QPointF(x, top))
+
+    def link_at(self, index: QModelIndex, pos: QPoint) -> str | None:
+        """The web link under ``pos`` (viewport coordinates) in the row at ``index``."""
+        row = index.data(MessageModel.RowRole)
+        if not isinstance(row, Row):
+            return None
+        urls = find_urls(display_text(row))
+        if not urls:
+            return None
+        rect = self._view.visualRect(index)
+        top = rect.y() + _VPAD + (self.day_height if index.data(MessageModel.DayBreakRole) else 0)
+        at = QPointF(pos.x() - rect.x() - self.text_x(), pos.y() - top)
+        layout = self._layout(row, self._text_width())
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            if line.rect().contains(at):
+                c = line.xToCursor(at.x(), QTextLine.CursorPosition.CursorOnCharacter)
+                for start, end, url in urls:
+                    if start <= c < end:
+                        return url
+        return None
 
     def _colour(self, row: Row, default: QColor) -> QColor:
         if row.kind is Kind.SYSTEM:
@@ -240,6 +278,8 @@ class MessageView(QListView):
 
     #: the user scrolled to the top: time to load older history
     wantOlder = pyqtSignal()
+    #: a web link in a message was clicked (its text)
+    linkActivated = pyqtSignal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -267,6 +307,8 @@ class MessageView(QListView):
         copy.triggered.connect(self.copy_selection)
         self.addAction(copy)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self._release_pos = QPoint()
+        self.clicked.connect(self._clicked)
         bar = self.verticalScrollBar()
         assert bar is not None
         bar.valueChanged.connect(self._scrolled)
@@ -366,6 +408,16 @@ class MessageView(QListView):
         bar = self.verticalScrollBar()
         if bar is not None and bar.maximum() == 0:
             self._older()
+
+    def _clicked(self, index: QModelIndex) -> None:
+        url = self.delegate.link_at(index, self._release_pos)
+        if url is not None:
+            self.linkActivated.emit(url)
+
+    def mouseReleaseEvent(self, e: QMouseEvent | None) -> None:
+        if e is not None:  # remembered for _clicked, which super() triggers
+            self._release_pos = e.position().toPoint()
+        super().mouseReleaseEvent(e)
 
     def resizeEvent(self, e: QResizeEvent | None) -> None:
         super().resizeEvent(e)

@@ -16,6 +16,7 @@ TIME_FG = QColor("#9aa3ae")
 #: text on the light message area, fixed so a dark desktop palette stays readable
 TEXT_FG = QColor("#1d232b")
 SELECTED_BG = QColor("#dbe6fb")
+LINK_FG = QColor("#1f5fbf")
 DAY_FG = QColor("#8a94a3")
 SIDEBAR_BG = "#2b3340"
 SIDEBAR_FG = "#d5dbe3"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PyQt6.QtCore import QPoint
+from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtGui import QFontMetrics
 
 from chinwag_protocol.messages import Message
 from gui_client.models.messages import Kind, MessageModel, Row, row_from_message
@@ -136,3 +137,28 @@ def test_long_lines_wrap_to_several_lines(qtbot):
     long_h = view.delegate.row_height(model.row(0), False)
     short_h = view.delegate.row_height(model.row(1), False)
     assert long_h > 3 * short_h
+
+
+def test_clicking_a_link_activates_it(qtbot):
+    model = MessageModel()
+    text = "the build log is at https://ci.example.org/builds/42 if you want it"
+    model.merge([Row(Kind.CHAT, text, T0, "bob", msg_id="1")])
+    view = MessageView()
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    view.set_messages(model)
+    index = model.index(0)
+    qtbot.waitUntil(lambda: view.visualRect(index).height() > 0, timeout=10_000)
+    rect = view.visualRect(index)
+    fm = QFontMetrics(view.delegate.font)
+    top = rect.y() + view.delegate.day_height + 3 + fm.height() // 2
+    x_link = (
+        rect.x() + view.delegate.text_x() + fm.horizontalAdvance("the build log is at https://ci")
+    )
+    x_text = rect.x() + view.delegate.text_x() + fm.horizontalAdvance("the bu")
+    with qtbot.waitSignal(view.linkActivated) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x_link, top))
+    assert blocker.args == ["https://ci.example.org/builds/42"]
+    with qtbot.assertNotEmitted(view.linkActivated):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x_text, top))

@@ -11,7 +11,7 @@ from gui_client.backoff import Backoff
 from gui_client.commands import Command, CommandError, Text
 from gui_client.completion import Completion
 from gui_client.session import fallback_nick
-from gui_client.text import mentions, nick_rgb
+from gui_client.text import find_urls, mentions, nick_rgb
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,13 @@ def test_nick_colours_are_stable_and_case_insensitive():
 def test_fallback_nick_respects_the_length_limit():
     assert fallback_nick("alice") == "alice_"
     assert len(fallback_nick("a" * 24)) == 24
+
+
+def test_find_urls():
+    text = "see https://example.org/a_(b), or www.chinwag.dev. Not: http:// nor wwwx"
+    assert [u for _, _, u in find_urls(text)] == [
+        "https://example.org/a_(b)",
+        "www.chinwag.dev",
+    ]
+    start, end, url = find_urls("go to https://x.io/path?q=1!")[0]
+    assert url == "https://x.io/path?q=1" and "go to https://x.io/path?q=1!"[start:end] == url
