@@ -41,7 +41,7 @@ LOBBY_BEFORE = [
     ("carol", "yes — the index build on messages takes a while on the big snapshot"),
     ("dave", "I bumped the timeout to 10 min, should be through in a sec"),
     ("bob", "that did it, staging is green again"),
-    ("carol", "nice. Release notes draft is in the usual place, comments welcome"),
+    ("carol", "nice. Release notes draft: https://wiki.example.org/release-2.4 (comments welcome)"),
 ]
 LOBBY_AFTER = [
     ("bob", "alice: are we still on for the 2pm demo?"),
