@@ -124,7 +124,8 @@ class ConnectionLimits:
         self._resume = None
         self.paused = False
         transport = self.session.transport
-        if transport is not None and not self.session.closing:
+        # a session waiting on password hashing resumes reading itself
+        if transport is not None and not self.session.closing and not self.session.paused:
             transport.resume_reading()
 
     def allow_request(self) -> bool:

@@ -140,7 +140,7 @@ class Session(asyncio.Protocol):
         self.paused = False
         if self.closing:
             return
-        if self.transport is not None:
+        if self.transport is not None and not self.limits.paused:  # the byte budget rules
             self.transport.resume_reading()
         self._process()
 
