@@ -10,7 +10,9 @@ so well-behaved clients pay next to nothing.  The rules:
 * **requests per second** (``rate_requests``, burst ``rate_burst``): a request
   over budget is dropped and answered ``rate_limited``; a client that keeps
   flooding uses up its patience (``rate_strikes`` rejections, one forgiven per
-  second) and is disconnected with a ``rate_limited`` notice;
+  second) and is disconnected with a ``rate_limited`` notice.  Lines that
+  never become requests (bad frames, requests before ``hello``) are answered
+  too, so they draw on the same budget, and those over it are strikes;
 * **connections per address** (``max_connections_per_address``): the next one
   gets a ``too_many_connections`` notice and is closed.  Addresses in
   ``limit_exempt`` (loopback by default: a local proxy or load generator) are
@@ -62,6 +64,15 @@ class TokenBucket:
             return True
         return False
 
+    def take_up_to(self, amount: int, now: float | None = None) -> int:
+        """Take as many whole tokens as available, at most ``amount``; returns how many."""
+        if not self.rate:
+            return amount
+        self._refill(time.monotonic() if now is None else now)
+        got = min(amount, int(self.tokens)) if self.tokens > 0 else 0
+        self.tokens -= got
+        return got
+
     def spend(self, amount: float, now: float | None = None) -> float:
         """Take ``amount`` even into debt; returns seconds until the bucket is out of debt."""
         if not self.rate:
@@ -74,7 +85,16 @@ class TokenBucket:
 class ConnectionLimits:
     """The rate limits of one connection (see the module docstring)."""
 
-    __slots__ = ("_resume", "address", "bytes", "patience", "paused", "requests", "session")
+    __slots__ = (
+        "_resume",
+        "address",
+        "bytes",
+        "handled",
+        "patience",
+        "paused",
+        "requests",
+        "session",
+    )
 
     def __init__(self, session: Session, settings: Settings) -> None:
         self.session = session
@@ -87,6 +107,8 @@ class ConnectionLimits:
         self.patience = TokenBucket(1.0 if settings.rate_strikes else 0.0, settings.rate_strikes)
         self.paused = False
         self._resume: asyncio.TimerHandle | None = None
+        #: requests offered to :meth:`allow_request` since the last :meth:`on_lines`
+        self.handled = 0
 
     def admit(self, peer: object) -> bool:
         """On connect: count the peer's address; over the limit, refuse (False)."""
@@ -130,7 +152,23 @@ class ConnectionLimits:
 
     def allow_request(self) -> bool:
         """Whether the next request may be handled now (False: drop it, see :meth:`reject`)."""
+        self.handled += 1
         return self.requests.take()
+
+    def on_lines(self, consumed: int) -> None:
+        """Charge lines that never became requests (bad frames, requests before hello):
+        each was answered, so each costs a token; those over budget are strikes."""
+        extra = consumed - self.handled
+        self.handled = 0
+        if extra <= 0 or not self.requests.rate:
+            return
+        over = extra - self.requests.take_up_to(extra)
+        if over and self.patience.take_up_to(over) < over:
+            self.session.hub.metrics_disconnect("rate_limited")
+            self.session.close(
+                "flooding",
+                notice=Notice(text="too many bad lines; closing", code=ErrorCode.RATE_LIMITED),
+            )
 
     def reject(self, request_id: int | str | None) -> None:
         """Answer a dropped request; disconnect a client that keeps flooding."""

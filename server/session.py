@@ -97,7 +97,9 @@ class Session(asyncio.Protocol):
         self.limits.on_bytes(len(data))
         proto = self.proto
         proto.receive_data(data)
+        lines = proto.backlog
         self._process()
+        self.limits.on_lines(lines - proto.backlog)  # bad lines count against the rate too
 
     def eof_received(self) -> bool:
         self.proto.receive_eof()

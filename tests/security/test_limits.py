@@ -214,3 +214,33 @@ async def test_loopback_is_exempt_by_default(make_server: ServerFactory) -> None
         assert (await c.request("ping"))["type"] == "ok"
     for c in clients:
         await c.close()
+
+
+async def test_bad_lines_draw_on_the_same_budget(make_server: ServerFactory) -> None:
+    """Every bad line is answered, so a stream of them is a flood like any other."""
+    srv = await make_server(rate_requests=5, rate_burst=20, rate_strikes=50)
+    bystander = await connect(srv, "calm")
+    await bystander.ok("join", room="lobby")
+    junk = await connect(srv)
+    await junk.send_raw(b"not json\n" * 10)  # within the burst: answered, connection stays
+    for _ in range(10):
+        assert (await junk.next())["code"] == "bad_frame"
+    assert (await junk.request("ping"))["type"] == "error"  # not_registered, but answered
+    await junk.send_raw(b"x\n" * 5000)
+    got = await junk.closed(timeout=10)
+    assert got[-1] == {
+        "type": "notice",
+        "text": "too many bad lines; closing",
+        "code": "rate_limited",
+    }
+    assert srv.hub is not None and srv.hub.stats.disconnects["rate_limited"] == 1
+    assert (await bystander.request("say", room="lobby", text="fine"))["type"] == "ok"
+
+
+def test_take_up_to() -> None:
+    bucket = TokenBucket(rate=1.0, capacity=10)
+    t0 = bucket.stamp
+    assert bucket.take_up_to(4, now=t0) == 4
+    assert bucket.take_up_to(100, now=t0) == 6
+    assert bucket.take_up_to(3, now=t0) == 0
+    assert TokenBucket(rate=0.0, capacity=0).take_up_to(7) == 7
