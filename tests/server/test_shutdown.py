@@ -47,6 +47,7 @@ async def test_shutting_down_refuses_new_work(make_server, connect: ClientFactor
             "text": got[-1]["text"],
             "code": "shutdown",
         }
+        await c.close()  # hang up like a real client, so the server need not linger
     # nobody is told that the others "left" on shutdown
     assert not [m for m in a.received + b.received if m["type"] == "left"]
     await closing
@@ -106,7 +107,8 @@ async def all_history(proc: ServerProcess) -> set[str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_signal_while_clients_send_loses_no_acked_message(server_process, sig: int) -> None:
-    proc = server_process("--history-sync", "full")
+    # rate limits off: this test is about shutdown, not about how fast clients may send
+    proc = server_process("--history-sync", "full", "--rate-requests", "0")
     chatters = []
     for nick in ("ann", "ben", "cat"):
         c = await WireClient.connect(proc.host, proc.port)
@@ -132,3 +134,18 @@ async def test_signal_while_clients_send_loses_no_acked_message(server_process, 
     assert len(acked) >= 100
     assert acked <= stored, f"{len(acked - stored)} acknowledged messages lost"
     assert await asyncio.to_thread(proc.stop, signal.SIGTERM) == 0
+
+
+async def test_client_that_never_hangs_up_is_cut_off_after_grace(
+    make_server, connect: ClientFactory
+) -> None:
+    srv = await make_server(shutdown_grace=0.5, rate_requests=0)
+    stubborn = await connect("stubborn", srv=srv)
+    flooder = await connect("flooder", srv=srv)
+    await flooder.ok("join", room="lobby")
+    flooder.writer.write(b'{"type":"ping"}\n' * 10_000)  # unread input at close time
+    async with asyncio.timeout(10):
+        await srv.close()
+    for c in (stubborn, flooder):
+        got = await c.closed()
+        assert got and got[-1]["type"] == "notice" and got[-1]["code"] == "shutdown", got
