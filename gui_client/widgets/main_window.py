@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 from PyQt6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, pyqtSignal
@@ -397,7 +398,11 @@ class MainWindow(QMainWindow):
     def _on_failed(self, code: str, message: str) -> None:
         self.controller.error(message)
         profile = self._last_profile or self.settings.profile()
+        if code in ("bad_password", "nick_reserved", "account_required", "nick_locked"):
+            profile = dataclasses.replace(profile, password="")
         self.show_connect_dialog(message, profile)
+        if self.connect_dialog is not None and code in ("bad_password", "nick_reserved"):
+            self.connect_dialog.password.setFocus()
 
     def _on_certificate(self, err: TLSTrustError) -> None:
         """Ask whether to trust (pin) the certificate; on yes, pin it and reconnect."""

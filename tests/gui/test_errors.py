@@ -95,3 +95,36 @@ def test_command_line_entry_point(tmp_path):
     assert bad.returncode == 2
     assert "--port must be 1 to 65535" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_wrong_password_and_missing_password_are_explained(qtbot, gui_server, make_window, run):
+    from chinwag_protocol.messages import Ok, Register
+    from gui_client.settings import ConnectionProfile
+
+    async def register() -> None:
+        c = await ChinwagClient.connect(gui_server.host, gui_server.port)
+        await c.hello("dora")
+        await c.call(Register(password="correct horse battery staple"), Ok)
+        await c.quit()
+
+    run(register())
+    window = make_window(connect=False)
+    for password, expected in [
+        ("not the right one 42", "Wrong password for “dora”"),
+        ("", "is a registered nick"),
+    ]:
+        window.connect_dialog = None
+        window.connect_to(
+            ConnectionProfile(
+                host="127.0.0.1", port=gui_server.port, nick="dora", password=password
+            )
+        )
+        qtbot.waitUntil(lambda: window.connect_dialog is not None, timeout=WAIT_MS)
+        assert expected in window.connect_dialog.problem.text()
+        assert window.connect_dialog.password.text() == ""  # a wrong one is not kept
+        assert window.session.state is ConnState.DISCONNECTED
+    dialog = window.connect_dialog
+    dialog.password.setText("correct horse battery staple")
+    dialog.accept()
+    wait_connected(qtbot, window)
+    assert window.controller.me == "dora"
