@@ -127,7 +127,9 @@ class Settings:
         200.0, "requests per second one connection may sustain (0 = unlimited)", live=True
     )
     rate_burst: int = _opt(
-        1000, "requests one connection may send at once above rate_requests", live=True
+        1000,
+        "requests one connection may send at once (the bucket rate_requests refills)",
+        live=True,
     )
     rate_strikes: int = _opt(
         200,
