@@ -276,3 +276,34 @@ def test_server_logs_its_tls_listener_and_fingerprint(
             break
         time.sleep(0.1)
     assert tls_lines and cert.fingerprint in tls_lines[0]
+
+
+async def test_tls_only_server_process(tmp_path: Path, cert: Cert) -> None:
+    """``chinwag-server --plain off`` with a certificate: one TLS listener, clear log line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--data-dir", str(tmp_path / "d"), "--plain", "off",
+        "--tls-cert", str(cert.cert), "--tls-key", str(cert.key), "--tls-port", "0",
+        cwd=ROOT, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        port = 0
+        async with asyncio.timeout(30):
+            while not port:
+                line = (await proc.stderr.readline()).decode()
+                assert line, "server exited before listening"
+                assert "listening on" not in line, "no plain listener expected"
+                if "listening (TLS) on" in line:
+                    port = int(line.split("listening (TLS) on ")[1].split()[0].rsplit(":", 1)[1])
+        client = await connect_tls("127.0.0.1", port, cafile=cert.cert)
+        assert (await client.hello("alice")).nick == "alice"
+        await client.close()
+    finally:
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+
+def test_plain_off_without_a_certificate_is_a_usage_error(tmp_path: Path) -> None:
+    proc = _run_server(tmp_path, "--plain", "off")
+    assert proc.returncode == 2
+    assert "nothing to listen on" in proc.stderr and "Traceback" not in proc.stderr
