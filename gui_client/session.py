@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import ssl
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,7 @@ from chinwag_client.tls import (
 from chinwag_protocol.connection import ClientEvent
 from chinwag_protocol.constants import MAX_NICK_LEN
 from chinwag_protocol.errors import ErrorCode
-from chinwag_protocol.messages import HelloOk, Notice, Reply, Request
+from chinwag_protocol.messages import HelloOk, Notice, Ok, Register, Reply, Request
 from gui_client.backoff import Backoff
 
 R = TypeVar("R", bound=Reply)
@@ -59,6 +60,9 @@ class Target:
     nick: str
     password: str = ""
     tls: bool = False
+    #: say hello as a guest, then ``register`` the nick with ``password``;
+    #: reconnects then sign in with it
+    register: bool = False
 
 
 class NotConnected(Exception):
@@ -199,7 +203,12 @@ class ChatSession(QObject):
                 await self._pause(f"Server unreachable ({describe_error(exc)})")
                 continue
             try:
-                ok = await client.hello(nick, password=target.password or None, client=CLIENT_NAME)
+                password = None if target.register else (target.password or None)
+                ok = await client.hello(nick, password=password, client=CLIENT_NAME)
+                if target.register:
+                    await client.call(Register(password=target.password), Ok)
+                    target = dataclasses.replace(target, register=False)
+                    self.target = target
             except RequestFailed as exc:
                 await client.close()
                 if exc.code == ErrorCode.NICK_TAKEN and ever:

@@ -32,6 +32,8 @@ class ConnectionProfile:
     nick: str = ""
     password: str = ""
     tls: bool = False
+    #: register the nick as an account with ``password`` on connecting (never saved)
+    register: bool = False
 
 
 class Settings:

@@ -43,6 +43,8 @@ class ConnectDialog(QDialog):
         self.password.setAccessibleName("Password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("only if the server or your nick needs one")
+        self.register = QCheckBox("Register this nick as a new account with the password")
+        self.register.setObjectName("registerCheck")
         self.tls = QCheckBox("Use TLS (encrypted, certificate verified)")
         self.tls.setObjectName("tlsCheck")
         self.tls.setChecked(profile.tls)
@@ -56,6 +58,7 @@ class ConnectDialog(QDialog):
         form.addRow("P&ort:", self.port)
         form.addRow("&Nick:", self.nick)
         form.addRow("&Password:", self.password)
+        form.addRow("", self.register)
         form.addRow("", self.tls)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -85,6 +88,7 @@ class ConnectDialog(QDialog):
             nick=self.nick.text().strip(),
             password=self.password.text(),
             tls=self.tls.isChecked(),
+            register=self.register.isChecked(),
         )
 
     def accept(self) -> None:
@@ -92,6 +96,10 @@ class ConnectDialog(QDialog):
         if not p.host:
             self.show_problem("Enter the server's host name or address.")
             self.host.setFocus()
+            return
+        if p.register and not p.password:
+            self.show_problem("Choose a password for the new account.")
+            self.password.setFocus()
             return
         try:
             normalize_nick(p.nick)

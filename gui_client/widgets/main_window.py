@@ -375,7 +375,14 @@ class MainWindow(QMainWindow):
         self.settings.save_profile(profile)
         self._last_profile = profile
         self.session.start(
-            Target(profile.host, profile.port, profile.nick, profile.password, profile.tls)
+            Target(
+                profile.host,
+                profile.port,
+                profile.nick,
+                profile.password,
+                profile.tls,
+                register=profile.register,
+            )
         )
 
     def show_shortcuts(self) -> None:

@@ -18,6 +18,7 @@ from PyQt6.QtCore import Qt
 from gui_client.models.conversations import Conversation, ConvKind
 from gui_client.models.messages import Kind
 from gui_client.settings import ConnectionProfile
+from gui_client.widgets.connect_dialog import ConnectDialog
 from gui_client.widgets.main_window import MainWindow
 from server.config import Settings
 from tests.gui.conftest import (  # noqa: F401 - fixtures used by name
@@ -111,3 +112,32 @@ def test_register_then_sign_in_with_the_password(
     second.connect_to(dataclasses.replace(profile, password="second-password"))
     wait_connected(qtbot, second)
     assert second.controller.me == "carol"
+
+
+def test_connect_dialog_registers_a_new_account(
+    qtbot: Any, gui_server: Any, make_window: Any
+) -> None:
+    dialog = ConnectDialog(ConnectionProfile(port=gui_server.port, nick="dora"))
+    qtbot.addWidget(dialog)
+    dialog.register.setChecked(True)
+    dialog.accept()  # no password yet: refused in the dialog, nothing sent
+    assert dialog.problem.isVisibleTo(dialog) and "password" in dialog.problem.text()
+    dialog.password.setText("dora-password")
+    profile = dialog.profile()
+    assert profile.register and profile.password == "dora-password"
+
+    window = make_window(connect=False)
+    window.connect_to(profile)
+    wait_connected(qtbot, window)
+    # the account exists: a guest is refused the nick, the password signs in
+    other = make_window(connect=False)
+    with qtbot.waitSignal(other.session.failed, timeout=WAIT_MS) as refused:
+        other.connect_to(ConnectionProfile(host="127.0.0.1", port=gui_server.port, nick="dora"))
+    assert refused.args[0] == "nick_reserved"
+    third = make_window(connect=False)
+    third.connect_to(
+        ConnectionProfile(
+            host="127.0.0.1", port=gui_server.port, nick="dora", password="dora-password"
+        )
+    )
+    wait_connected(qtbot, third)
