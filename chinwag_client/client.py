@@ -84,6 +84,12 @@ class ChinwagClient:
         cert = sslobj.getpeercert(binary_form=True)
         return cert if isinstance(cert, bytes) else None
 
+    @property
+    def tls_version(self) -> str | None:
+        """The negotiated protocol (``TLSv1.3``, ...) on a TLS connection, else None."""
+        sslobj = self._writer.get_extra_info("ssl_object")
+        return None if sslobj is None else sslobj.version()
+
     async def _read_loop(self) -> None:
         reason = "connection closed by server"
         try:
