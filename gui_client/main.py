@@ -11,8 +11,11 @@ import asyncio
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 os.environ.setdefault("QT_API", "pyqt6")
 
@@ -75,9 +78,32 @@ def profile_from_args(args: argparse.Namespace, saved: ConnectionProfile) -> Con
     )
 
 
+def install_error_reporting(window: MainWindow, loop: asyncio.AbstractEventLoop) -> None:
+    """A bug must not take the window down: PyQt6 aborts the process on an exception
+    escaping a slot unless ``sys.excepthook`` handles it.  Log the traceback (for a
+    bug report) and tell the user in the conversation instead."""
+
+    def report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
+        window.controller.error(
+            f"Internal error: {exc_type.__name__}: {exc} (details on standard error)."
+        )
+
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException):
+            report(type(exc), exc, exc.__traceback__)
+        else:
+            print(f"chinwag-gui: {context.get('message')}", file=sys.stderr)
+
+    sys.excepthook = report
+    loop.set_exception_handler(loop_handler)
+
+
 async def run(args: argparse.Namespace) -> int:
     settings = Settings(args.settings)
     window = create_window(settings, autojoin=args.room)
+    install_error_reporting(window, asyncio.get_running_loop())
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     window.show()

@@ -128,3 +128,38 @@ def test_wrong_password_and_missing_password_are_explained(qtbot, gui_server, ma
     dialog.accept()
     wait_connected(qtbot, window)
     assert window.controller.me == "dora"
+
+
+def test_internal_errors_are_reported_in_the_window_not_fatal(
+    qtbot, make_window, qloop, monkeypatch, capsys
+):
+    import sys
+
+    from PyQt6.QtCore import QTimer
+
+    from gui_client.main import install_error_reporting
+
+    window = make_window(connect=False)
+    conv = window.controller.open_direct("bob")
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    collector = qloop.get_exception_handler()
+    try:
+        install_error_reporting(window, qloop)
+
+        def boom_in_slot() -> None:
+            raise ValueError("kaboom in a slot")
+
+        def boom_in_loop() -> None:
+            raise KeyError("kaboom in the loop")
+
+        QTimer.singleShot(0, boom_in_slot)
+        qloop.call_soon(boom_in_loop)
+        qtbot.waitUntil(
+            lambda: sum("kaboom" in r.text for r in conv.messages.rows()) == 2, timeout=WAIT_MS
+        )
+    finally:
+        qloop.set_exception_handler(collector)
+    texts = [r.text for r in conv.messages.rows() if r.kind is Kind.ERROR]
+    assert any(t.startswith("Internal error: ValueError: kaboom in a slot") for t in texts)
+    assert "Traceback" in capsys.readouterr().err
+    assert window.isVisible()
