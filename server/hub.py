@@ -224,10 +224,15 @@ class Hub:
     def _maybe_drop(self, room: Room) -> None:
         """Forget an empty, non-default room once its messages are all on disk."""
         if not room.members:
-            self.perms.release(room.name, lambda: not room.members)
+            self.perms.release(room.name, lambda: self._room_empty(room.name))
         if not room.members and not room.persistent:
             # writes may still be queued: keep the replay cache until they land
             self.store.after_durable(lambda ok: self._drop_if_idle(room))
+
+    def _room_empty(self, name: str) -> bool:
+        """Nobody is in the room called ``name`` (in whichever Room object holds it now)."""
+        current = self.rooms.get(name)
+        return current is None or not current.members
 
     def _drop_if_idle(self, room: Room) -> None:
         if not room.members and not room.persistent and self.rooms.get(room.name) is room:
