@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import ipaddress
 import time
 import weakref
 from typing import TYPE_CHECKING
@@ -223,10 +225,19 @@ def _counter(hub: Hub) -> AddressCounter:
 
 
 def peer_address(peer: object) -> str:
-    """The address part of a transport's ``peername`` ('' for unix sockets and unknowns)."""
-    if isinstance(peer, tuple) and peer:
-        return str(peer[0])
-    return ""
+    """The address part of a transport's ``peername`` ('' for unix sockets and unknowns).
+
+    An IPv4 client of a dual-stack listener appears as ``::ffff:a.b.c.d``; it is
+    counted (and matched against ``limit_exempt``) as ``a.b.c.d``."""
+    if not (isinstance(peer, tuple) and peer):
+        return ""
+    address = str(peer[0])
+    if address.startswith("::ffff:"):
+        with contextlib.suppress(ValueError):
+            mapped = ipaddress.IPv6Address(address).ipv4_mapped
+            if mapped is not None:
+                return str(mapped)
+    return address
 
 
 def refuse_connection(session: Session, address: str) -> None:

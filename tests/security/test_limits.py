@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.config import ConfigError, Settings
-from server.limits import AddressCounter, TokenBucket
+from server.limits import AddressCounter, TokenBucket, peer_address
 from tests.conftest import ServerFactory
 from tests.helpers.wire import WireClient
 
@@ -244,3 +244,11 @@ def test_take_up_to() -> None:
     assert bucket.take_up_to(100, now=t0) == 6
     assert bucket.take_up_to(3, now=t0) == 0
     assert TokenBucket(rate=0.0, capacity=0).take_up_to(7) == 7
+
+
+def test_peer_addresses_are_counted_by_ip() -> None:
+    assert peer_address(("10.1.2.3", 5555)) == "10.1.2.3"
+    assert peer_address(("::ffff:127.0.0.1", 5555, 0, 0)) == "127.0.0.1"
+    assert peer_address(("2001:db8::1", 5555, 0, 0)) == "2001:db8::1"
+    assert peer_address("/run/chinwag.sock") == ""
+    assert peer_address(None) == ""
