@@ -309,6 +309,9 @@ class MessageView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._release_pos = QPoint()
         self.clicked.connect(self._clicked)
+        viewport = self.viewport()
+        if viewport is not None:
+            viewport.setMouseTracking(True)  # the hand cursor over links
         bar = self.verticalScrollBar()
         assert bar is not None
         bar.valueChanged.connect(self._scrolled)
@@ -413,6 +416,21 @@ class MessageView(QListView):
         url = self.delegate.link_at(index, self._release_pos)
         if url is not None:
             self.linkActivated.emit(url)
+
+    def _hover(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        url = self.delegate.link_at(index, pos) if index.isValid() else None
+        viewport = self.viewport()
+        if viewport is not None:
+            if url:
+                viewport.setCursor(Qt.CursorShape.PointingHandCursor)
+            else:
+                viewport.unsetCursor()
+
+    def mouseMoveEvent(self, e: QMouseEvent | None) -> None:
+        if e is not None and e.buttons() == Qt.MouseButton.NoButton:
+            self._hover(e.position().toPoint())
+        super().mouseMoveEvent(e)
 
     def mouseReleaseEvent(self, e: QMouseEvent | None) -> None:
         if e is not None:  # remembered for _clicked, which super() triggers
