@@ -24,7 +24,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for an in-process server: ephemeral port, fresh data directory."""
-    return Settings(port=0, data_dir=tmp_path / "data", history_sync="normal").validate()
+    # A short shutdown grace: raw test clients never hang up on their own, and the server
+    # waits up to shutdown_grace for each to do so before it closes.
+    return Settings(
+        port=0, data_dir=tmp_path / "data", history_sync="normal", shutdown_grace=1.0
+    ).validate()
 
 
 ServerFactory = Callable[..., Awaitable[ChinwagServer]]
