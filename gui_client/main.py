@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -122,10 +122,24 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def has_display(env: Mapping[str, str]) -> bool:
+    """Whether Qt can open windows (on Linux it aborts the process when it cannot)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.port is not None and not 0 < args.port < 65536:
         build_parser().error("--port must be 1 to 65535")
+    if QApplication.instance() is None and not has_display(os.environ):
+        print(
+            "chinwag-gui: no graphical display (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "run it in a desktop session, or set QT_QPA_PLATFORM (offscreen for tests)",
+            file=sys.stderr,
+        )
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("chinwag-gui")

@@ -95,6 +95,22 @@ def test_command_line_entry_point(tmp_path):
     assert bad.returncode == 2
     assert "--port must be 1 to 65535" in bad.stderr
     assert "Traceback" not in bad.stderr
+    import os
+
+    headless = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    no_display = subprocess.run(
+        [sys.executable, "-m", "gui_client", "--nick", "zed"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=headless,
+    )
+    assert no_display.returncode == 2
+    assert "no graphical display" in no_display.stderr
 
 
 def test_wrong_password_and_missing_password_are_explained(qtbot, gui_server, make_window, run):
