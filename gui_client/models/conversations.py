@@ -35,6 +35,8 @@ class Conversation:
     #: no older history on the server
     history_done: bool = False
     loading_older: bool = False
+    #: what was typed in the input line and not sent when the user switched away
+    draft: str = ""
 
     @property
     def key(self) -> str:

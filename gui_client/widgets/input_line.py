@@ -8,6 +8,7 @@ from PyQt6.QtCore import QEvent, Qt, pyqtSignal
 from PyQt6.QtGui import QKeyEvent
 from PyQt6.QtWidgets import QLineEdit, QWidget
 
+from gui_client import commands
 from gui_client.completion import Completion
 
 #: how many sent lines Up/Down can recall
@@ -62,7 +63,12 @@ class InputLine(QLineEdit):
 
     def complete(self) -> None:
         if self._completion is None:
-            self._completion = Completion.start(self.text(), self.cursorPosition(), self.nicks())
+            self._completion = Completion.start(
+                self.text(),
+                self.cursorPosition(),
+                self.nicks(),
+                [c.name for c in commands.COMMANDS],
+            )
         if self._completion is None:
             return
         text, cursor = self._completion.next()

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.room_browser: RoomBrowser | None = None
         self.switcher: QuickSwitcher | None = None
         self._last_profile: ConnectionProfile | None = None
+        self._shown: Conversation | None = None
         self._build()
         self._bind()
         self._shortcuts()
@@ -238,6 +239,12 @@ class MainWindow(QMainWindow):
     # ---- conversations --------------------------------------------------------
 
     def _show_conversation(self, conv: Conversation | None) -> None:
+        shown = self._shown
+        if shown is not None and shown is not conv:  # each conversation keeps its draft
+            shown.draft = self.input.text()
+        if shown is not conv:
+            self.input.setText(conv.draft if conv is not None else "")
+        self._shown = conv
         self.message_view.set_messages(conv.messages if conv is not None else None)
         self._conversation_updated(conv)
         self._select_current()

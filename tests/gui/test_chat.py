@@ -205,6 +205,19 @@ def test_input_history_and_nick_completion(qtbot, pair):
     qtbot.keyClicks(alice.input, "b")
     qtbot.keyClick(alice.input, Qt.Key.Key_Tab)
     assert alice.input.text() == "bob: "
+    alice.input.clear()
+    qtbot.keyClicks(alice.input, "/jo")
+    qtbot.keyClick(alice.input, Qt.Key.Key_Tab)
+    assert alice.input.text() == "/join "
+    # each conversation keeps its unsent draft
+    lobby = alice.controller.current
+    alice.controller.open_direct("bob")
+    assert alice.input.text() == ""
+    qtbot.keyClicks(alice.input, "half a thought")
+    alice.controller.set_current(lobby)
+    assert alice.input.text() == "/join "
+    alice.controller.set_current(alice.controller.convs.get(ConvKind.DIRECT, "bob"))
+    assert alice.input.text() == "half a thought"
     assert alice.input.hasFocus() or not alice.isActiveWindow()
 
 

@@ -107,3 +107,14 @@ def test_find_urls():
     ]
     start, end, url = find_urls("go to https://x.io/path?q=1!")[0]
     assert url == "https://x.io/path?q=1" and "go to https://x.io/path?q=1!"[start:end] == url
+
+
+def test_completion_of_commands():
+    names = ["join", "part", "msg", "me", "help"]
+    c = Completion.start("/m", 2, ["mallory"], names)
+    assert c is not None
+    assert c.next() == ("/me ", 4)
+    assert c.next() == ("/msg ", 5)
+    # past the start of the line, a slash word is not a command
+    assert Completion.start("see /m", 6, ["mallory"], names) is None
+    assert Completion.start("/", 1, [], names) is not None
