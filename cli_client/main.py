@@ -20,6 +20,7 @@ from typing import Any
 from chinwag_client.client import ChinwagClient, ConnectionLost, RequestFailed
 from chinwag_protocol.constants import DEFAULT_ROOM
 from chinwag_protocol.errors import RequestError
+from chinwag_protocol.messages import Ok, Register
 from chinwag_protocol.validation import normalize_nick, normalize_room
 from cli_client import render
 from cli_client.commands import QuitChat
@@ -78,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--password",
         default=os.environ.get("CHINWAG_PASSWORD") or None,
         help="account password sent at login (default: $CHINWAG_PASSWORD)",
+    )
+    parser.add_argument(
+        "--register",
+        action="store_true",
+        help="register --nick as a new account with --password on connecting "
+        "(later logins just give --password)",
     )
     parser.add_argument(
         "--room",
@@ -162,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):  # never die on a character the locale lacks
             stream.reconfigure(errors="replace")
+    if ns.register and not ns.password:
+        _fail(f"{PROG}: --register needs --password (or $CHINWAG_PASSWORD)")
+        return EXIT_USAGE
     nick: str | None = ns.nick
     if nick is None:
         if not interactive:
@@ -192,7 +202,10 @@ async def run(ns: argparse.Namespace, nick: str, *, interactive: bool) -> int:
     try:
         try:
             async with asyncio.timeout(ns.timeout):
-                ok = await client.hello(nick, password=ns.password, client=f"{PROG}/{_version()}")
+                password = None if ns.register else ns.password
+                ok = await client.hello(nick, password=password, client=f"{PROG}/{_version()}")
+                if ns.register:
+                    await client.call(Register(password=ns.password), Ok)
         except RequestFailed as exc:
             _fail("\n".join(render.error(exc.code, exc.message)))
             return EXIT_REFUSED
@@ -202,6 +215,10 @@ async def run(ns: argparse.Namespace, nick: str, *, interactive: bool) -> int:
             return EXIT_CONNECTION
         session.state.nick = ok.nick
         session.system(f"connected to {ok.server} as {ok.nick}")
+        if ns.register:
+            session.system(f"registered {ok.nick} as an account: next time use --password")
+        if ok.offline:
+            session.system(f"{ok.offline} private message(s) came in while you were away")
         if ok.motd:
             session.system(ok.motd)
         rooms = [r for r in ns.room or [DEFAULT_ROOM] if r]

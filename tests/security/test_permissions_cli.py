@@ -71,3 +71,29 @@ async def test_register_sign_in_and_operate_a_room(srv: ChinwagServer, clis: lis
     await again.send("/password first-password second-password")
     await again.expect("your password was changed")
     assert await again.finish() == 0
+
+
+async def test_register_flag_and_offline_messages(srv: ChinwagServer, clis: list[Cli]) -> None:
+    bad = await Cli.start("--nick", "erin", "--register", port=srv.port)
+    clis.append(bad)
+    assert await bad.finish() == 2
+    assert "--register needs --password" in bad.stderr
+
+    erin = await Cli.start("--nick", "erin", "--register", "--password", "erin-pass", port=srv.port)
+    clis.append(erin)
+    await erin.expect("registered erin as an account")
+    assert await erin.finish() == 0
+
+    taken = await Cli.start("--nick", "erin", "--register", "--password", "other", port=srv.port)
+    clis.append(taken)
+    assert await taken.finish() == 3
+    assert "nick_reserved" in taken.stderr
+
+    bob = await WireClient.connect(srv.host, srv.port)
+    await bob.hello("bob")
+    await bob.ok("msg", to="erin", text="left for you")
+    back = await Cli.start("--nick", "erin", "--password", "erin-pass", port=srv.port)
+    clis.append(back)
+    await back.expect("1 private message(s) came in while you were away")
+    assert await back.finish() == 0
+    assert "*bob* left for you" in back.output
