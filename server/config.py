@@ -197,6 +197,9 @@ class Settings:
             raise ConfigError("plain is off but no tls_cert is set: nothing to listen on")
         if self.tls_key and not self.tls_cert:
             raise ConfigError("tls_key is set but tls_cert is not")
+        same_host = (self.tls_host or self.host) == self.host
+        if self.tls_cert and self.plain and same_host and self.tls_port == self.port != 0:
+            raise ConfigError(f"tls_port and port are both {self.port}: give TLS its own port")
         for name in (
             "rate_requests",
             "rate_burst",

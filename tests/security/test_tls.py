@@ -231,6 +231,10 @@ def test_tls_settings_are_checked(tmp_path: Path) -> None:
         Settings(tls_key="k.pem", data_dir=tmp_path).validate()
     with pytest.raises(ConfigError, match="tls_port"):
         Settings(tls_cert="c.pem", tls_port=70000, data_dir=tmp_path).validate()
+    with pytest.raises(ConfigError, match="its own port"):
+        Settings(tls_cert="c.pem", port=7000, tls_port=7000, data_dir=tmp_path).validate()
+    Settings(tls_cert="c.pem", port=7000, tls_port=7000, plain=False, data_dir=tmp_path).validate()
+    Settings(tls_cert="c.pem", port=0, tls_port=0, data_dir=tmp_path).validate()
 
 
 def _run_server(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
