@@ -358,6 +358,8 @@ class Reply(_Wire, frozen=True, kw_only=True):
 class Error(Reply, tag="error", frozen=True, kw_only=True):
     code: str
     message: str
+    #: (extension) with ``throttled``: whole seconds before trying again is useful
+    retry_after: int | None = None
 
 
 class Ok(Reply, tag="ok", frozen=True, kw_only=True):

@@ -24,7 +24,7 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from chinwag_protocol.errors import ErrorCode, RequestError
-from chinwag_protocol.messages import Private
+from chinwag_protocol.messages import Error, Private
 from chinwag_protocol.timefmt import format_msg_id, format_ts
 from server.config import Settings
 from server.storage import DurableCallback, HistoryStore
@@ -183,8 +183,11 @@ class LoginThrottle:
                 del self._buckets[key]
 
 
-def throttled_error(wait: float) -> RequestError:
+def throttled_reply(request_id: int | str | None, wait: float) -> Error:
     seconds = max(1, math.ceil(wait))
-    return RequestError(
-        ErrorCode.THROTTLED, f"too many failed password attempts; try again in {seconds} s"
+    return Error(
+        id=request_id,
+        code=ErrorCode.THROTTLED.value,
+        message=f"too many failed password attempts; try again in {seconds} s",
+        retry_after=seconds,
     )

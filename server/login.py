@@ -18,7 +18,7 @@ from chinwag_protocol.errors import ErrorCode, RequestError
 from chinwag_protocol.messages import Hello, Ok, Password, Register
 from chinwag_protocol.timefmt import now_ms
 from chinwag_protocol.validation import nick_key, normalize_nick
-from server.accounts import MAX_PASSWORD, Account, account_ident, check_password, throttled_error
+from server.accounts import MAX_PASSWORD, Account, account_ident, check_password, throttled_reply
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -45,10 +45,16 @@ class Login:
         s = self.hub.settings
         return {"a:" + account: s.login_attempts, _address(session): s.login_attempts_per_address}
 
-    def _check_throttle(self, buckets: dict[str, int]) -> None:
+    def _throttled(
+        self, session: Session, request_id: int | str | None, buckets: dict[str, int]
+    ) -> bool:
+        """If a bucket is empty, answer ``throttled`` (with ``retry_after``) and say so."""
         wait = self.hub.throttle.wait(buckets, self.hub.settings.login_refill)
-        if wait > 0:
-            raise throttled_error(wait)
+        if wait <= 0:
+            return False
+        if request_id is not None:
+            session.send_reply(throttled_reply(request_id, wait))
+        return True
 
     def _failed(self, buckets: dict[str, int]) -> None:
         self.hub.throttle.fail(buckets, self.hub.settings.login_refill)
@@ -103,7 +109,8 @@ class Login:
         hub = self.hub
         assert req.password is not None
         buckets = self._buckets(session, key)
-        self._check_throttle(buckets)
+        if self._throttled(session, req.id, buckets):
+            return
         account = hub.accounts.get(key)
         if account is None:
             self._failed({_address(session): hub.settings.login_attempts_per_address})
@@ -200,7 +207,8 @@ class Login:
             )
         key = session.key
         buckets = self._buckets(session, key)
-        self._check_throttle(buckets)
+        if self._throttled(session, req.id, buckets):
+            return
         check_password(req.new, hub.settings.password_min_length)
         account = hub.accounts.get(key)
         if account is None:

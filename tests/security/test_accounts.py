@@ -119,6 +119,7 @@ async def test_failed_logins_are_throttled_per_account(make_server: ServerFactor
     # now even the right password is refused, before any hashing
     reply = await c.error("hello", "throttled", nick="alice", protocol=1, password=PW)
     assert "try again in" in reply["message"]
+    assert 3500 <= reply["retry_after"] <= 3600  # one attempt back per login_refill seconds
     await c.error("hello", "throttled", nick="alice", protocol=1, password="guess again")
     # other accounts are not locked out by it
     await (await account(srv, "bob")).close()
