@@ -170,14 +170,14 @@ class LoginThrottle:
         for key, capacity in keys.items():
             self._buckets[key] = (max(0.0, self._level(key, capacity, refill, now) - 1.0), now)
         if len(self._buckets) > self._PRUNE_AT:
-            self._prune(refill, now)
+            self._prune(refill * max(keys.values()), now)
 
     def forgive(self, key: str) -> None:
         self._buckets.pop(key, None)
 
-    def _prune(self, refill: float, now: float) -> None:
-        """Drop buckets that have had time to refill completely (capacity unknown: be generous)."""
-        horizon = refill * 1000
+    def _prune(self, horizon: float, now: float) -> None:
+        """Drop buckets untouched for ``horizon`` seconds: they have refilled, and a
+        full bucket is the same as none."""
         for key, (_, last) in list(self._buckets.items()):
             if now - last > horizon:
                 del self._buckets[key]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from server.accounts import LoginThrottle
 from server.app import ChinwagServer
 from server.config import Settings
 from tests.conftest import ServerFactory
@@ -378,3 +379,17 @@ async def test_a_version_1_database_is_upgraded(
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("SELECT nick FROM accounts").fetchall() == [("alice",)]
     conn.close()
+
+
+def test_login_throttle_buckets() -> None:
+    throttle = LoginThrottle()
+    keys = {"a:alice": 2, "ip:10.0.0.1": 5}
+    assert throttle.wait(keys, refill=3600) == 0
+    throttle.fail(keys, refill=3600)
+    assert throttle.wait(keys, refill=3600) == 0
+    throttle.fail(keys, refill=3600)
+    assert throttle.wait(keys, refill=3600) > 3000  # the account bucket is empty
+    assert throttle.wait({"ip:10.0.0.1": 5}, refill=3600) == 0  # the address is not
+    assert throttle.wait({"a:bob": 2}, refill=3600) == 0
+    throttle.forgive("a:alice")
+    assert throttle.wait(keys, refill=3600) == 0
