@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--receivers", type=int, help="receivers (a: 200, b: 2000)")
     p.add_argument("--senders", type=int, help="senders (a, b: 10; d: 20)")
     p.add_argument("--messages", type=int, help="messages per sender in burst mode (a: 500)")
-    p.add_argument(
-        "--rate", type=float, help="b: total deliveries per second to aim for (1000000)"
-    )
+    p.add_argument("--rate", type=float, help="b: total deliveries per second to aim for (1000000)")
     p.add_argument("--duration", type=float, help="b, d: seconds of load (5)")
     p.add_argument("--connections", type=int, help="c: idle connections (10000)")
     p.add_argument("--window", type=int, default=500, help="d: says in flight per sender")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,8 @@ def machine() -> Machine:
             model = line.split(":", 1)[1].strip()
             break
     try:
-        import uvloop
-
-        uv = uvloop.__version__
-    except ImportError:
+        uv = importlib.metadata.version("uvloop")
+    except importlib.metadata.PackageNotFoundError:
         uv = "not installed"
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return Machine(

@@ -24,8 +24,19 @@ class Profiler:
             raise RuntimeError("py-spy is not installed (pip install py-spy)")
         self.out = out
         self.proc = subprocess.Popen(
-            [exe, "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
-             "--nonblocking", "-o", str(out)],
+            [
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-o",
+                str(out),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -49,8 +60,10 @@ def summarise(raw: Path, top: int = 15) -> str:
         if not stack or not n_s.isdigit():
             continue
         n = int(n_s)
-        frames = [f.split(" (")[0] + " " + f.rpartition("/")[2].rstrip(")").split(":")[0]
-                  for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0] + " " + f.rpartition("/")[2].rstrip(")").split(":")[0]
+            for f in stack.split(";")
+        ]
         if frames and frames[0].startswith("process"):
             frames = frames[1:]
         total += n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import sqlite3
 import time
@@ -11,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Plan, Tally, now_us, worker_main
-from bench.profile import Profiler
 from bench.procstat import cpu_seconds, peak_rss_kib, rss_kib
+from bench.profile import Profiler
 from bench.servers import Chinwag, Ngircd, ServerUnderTest
 
 
@@ -42,7 +43,9 @@ class Result:
         return self.cpu_s * 1e6 / d if d else 0.0
 
 
-def make_server(target: str, *, history_sync: str = "normal", flags: tuple[str, ...] = ()) -> ServerUnderTest:
+def make_server(
+    target: str, *, history_sync: str = "normal", flags: tuple[str, ...] = ()
+) -> ServerUnderTest:
     if target == "chinwag":
         return Chinwag(*flags, history_sync=history_sync)
     if target == "ngircd":
@@ -93,10 +96,8 @@ class Workers:
 
     def close(self) -> None:
         for p in self.pipes:
-            try:
+            with contextlib.suppress(OSError):
                 p.send(("close",))
-            except (BrokenPipeError, OSError):
-                pass
         for proc in self.procs:
             proc.join(10)
             if proc.is_alive():
@@ -160,7 +161,9 @@ def fanout(
             prof = Profiler(srv.pid, profile) if profile and target == "chinwag" else None
             cpu0 = cpu_seconds(srv.pid)
             t0 = time.monotonic()
-            done = workers.ask(("go", now_us() + 100_000), "done", timeout + messages / max(rate, 1))
+            done = workers.ask(
+                ("go", now_us() + 100_000), "done", timeout + messages / max(rate, 1)
+            )
             wall = time.monotonic() - t0
             cpu1 = cpu_seconds(srv.pid)
             if prof is not None:
@@ -177,7 +180,9 @@ def fanout(
     return res
 
 
-def idle(scenario: str, target: str, *, connections: int, procs: int = 1, timeout: float = 300.0) -> Result:
+def idle(
+    scenario: str, target: str, *, connections: int, procs: int = 1, timeout: float = 300.0
+) -> Result:
     """``connections`` registered, idle clients: what does each cost the server in RSS?"""
     plan = Plan(
         proto="chinwag" if target == "chinwag" else "irc",

@@ -83,6 +83,9 @@ class ServerUnderTest:
         self.proc = self._popen(args, cwd, env)
         _wait_listening(self.host, self.port, self.proc, 20.0)
 
+    def start(self) -> Self:
+        raise NotImplementedError
+
     def _popen(
         self, args: list[str], cwd: Path, env: dict[str, str] | None = None
     ) -> subprocess.Popen[bytes]:

@@ -14,14 +14,22 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_last_second: list[tuple[int, str]] = [(-1, "")]
+
+
 def format_ts(epoch_ms: int) -> str:
     """RFC 3339 UTC with milliseconds, e.g. ``2026-11-24T13:45:01.123Z``."""
     secs, ms = divmod(epoch_ms, 1000)
-    t = time.gmtime(secs)
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms:03d}Z"
-    )
+    # a busy server stamps thousands of messages within one second: format it once
+    last_secs, prefix = _last_second[0]
+    if secs != last_secs:
+        t = time.gmtime(secs)
+        prefix = (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}."
+        )
+        _last_second[0] = (secs, prefix)
+    return f"{prefix}{ms:03d}Z"
 
 
 def parse_ts(ts: str) -> datetime:

@@ -77,7 +77,7 @@ class ChinwagServer:
         s = self.settings
         tls = None if self.ssl_context is not None else make_server_context(s)
         self.store.open(loop)
-        configure_fanout(s.fanout_window)
+        configure_fanout(s.fanout_window, s.fanout_window_per_member)
         self.hub = hub = Hub(s, self.store, loop)
         self._closed = asyncio.Event()
         try:

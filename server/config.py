@@ -152,9 +152,14 @@ class Settings:
     )
     # --- performance settings (fan-out, batching) ---
     fanout_window: float = _opt(
-        0.002,
-        "seconds a room collects events before writing them to its members in one write "
-        "each (0 = once per event-loop iteration; at most 0.1)",
+        0.02,
+        "longest time in seconds a room collects events before writing them to each member "
+        "in one write (0 = once per event-loop iteration; at most 0.1)",
+    )
+    fanout_window_per_member: float = _opt(
+        0.00001,
+        "fan-out window per room member in seconds (up to fanout_window): big rooms batch "
+        "longer, rooms under 50 members are written once per event-loop iteration",
     )
     history_batch_max: int = _opt(
         5000, "most history writes committed in one transaction (group commit)"
@@ -165,6 +170,11 @@ class Settings:
             raise ConfigError(f"port must be 0-65535, not {self.port}")
         if not 0 <= self.fanout_window <= 0.1:
             raise ConfigError(f"fanout_window must be 0 to 0.1 seconds, not {self.fanout_window}")
+        if not 0 <= self.fanout_window_per_member <= 0.001:
+            raise ConfigError(
+                "fanout_window_per_member must be 0 to 0.001 seconds, "
+                f"not {self.fanout_window_per_member}"
+            )
         if not 1 <= self.history_batch_max <= 1_000_000:
             raise ConfigError(
                 f"history_batch_max must be 1 to 1000000, not {self.history_batch_max}"

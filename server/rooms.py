@@ -1,10 +1,11 @@
 """A room: its members, topic and the recent messages replayed on join.
 
 Fan-out is batched per room: :meth:`Room.broadcast` only queues the encoded
-event; when the fan-out window closes (``fanout_window`` seconds after the
-first queued event, or at the end of the loop iteration when it is 0) the
-room joins everything it queued into one buffer and hands that to each
-member with a single ``transport.write``.  A busy room then costs one write
+event; when the room's fan-out window closes (``fanout_window_per_member``
+seconds per member, at most ``fanout_window``, after the first queued event;
+for a small room, the end of the current loop iteration) the room joins
+everything it queued into one buffer and hands that to each member with a
+single ``transport.write``.  A busy room then costs one write
 per member per window instead of one per member per message.
 
 Order is kept: a room's events reach every member in the order they were
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from chinwag_protocol.messages import Message
 
@@ -28,14 +29,21 @@ if TYPE_CHECKING:
 
 
 class _Fanout:
-    """The rooms holding queued events, and the one timer that flushes them all."""
+    """The fan-out window settings and the rooms holding queued events.
 
-    __slots__ = ("handle", "loop", "pending", "window")
+    A room's window grows with its size: each window costs about one write per
+    member, so a window of ``per_member`` seconds per member (at most
+    ``window``) keeps the fan-out cost of a busy room at a bounded share of
+    the CPU, while a small room (window under half a millisecond) is written
+    at the end of the current loop iteration.
+    """
+
+    __slots__ = ("loop", "pending", "per_member", "window")
 
     def __init__(self) -> None:
         self.window = 0.0
-        self.pending: list[Room] = []
-        self.handle: asyncio.Handle | None = None
+        self.per_member = 0.0
+        self.pending: set[Room] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def schedule(self, room: Room) -> None:
@@ -46,32 +54,28 @@ class _Fanout:
             for stale in self.pending:
                 stale.batch = None
                 stale.excluded = []
-            self.pending = []
-            self.handle = None
+                stale.handle = None
+            self.pending = set()
             self.loop = loop
-        self.pending.append(room)
-        if self.handle is None:
-            if self.window > 0:
-                self.handle = loop.call_later(self.window, self.flush)
-            else:
-                self.handle = loop.call_soon(self.flush)
+        self.pending.add(room)
+        delay = min(self.window, len(room.members) * self.per_member)
+        if delay >= 0.0005:
+            room.handle = loop.call_later(delay, room.flush)
+        else:
+            room.handle = loop.call_soon(room.flush)
 
     def flush(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
-        while self.pending:
-            rooms, self.pending = self.pending, []
-            for room in rooms:
-                room.flush()
+        for room in list(self.pending):
+            room.flush()
 
 
 FANOUT = _Fanout()
 
 
-def configure_fanout(window: float) -> None:
-    """Set the fan-out coalescing window in seconds (0: flush once per loop iteration)."""
+def configure_fanout(window: float, per_member: float) -> None:
+    """Set the longest fan-out window and its growth per member, in seconds."""
     FANOUT.window = window
+    FANOUT.per_member = per_member
 
 
 def catch_up(session: Session) -> None:
@@ -103,13 +107,14 @@ class Members(set["Session"]):
             room.offsets[session] = len(room.batch)
         super().add(session)
 
-    def discard(self, session: Session) -> None:
+    def discard(self, session: object) -> None:
         if self.room.batch is not None and session in self:
-            self.room.catch_up(session)
-            self.room.offsets.pop(session, None)
+            member = cast("Session", session)
+            self.room.catch_up(member)
+            self.room.offsets.pop(member, None)
         super().discard(session)
 
-    def remove(self, session: Session) -> None:
+    def remove(self, session: object) -> None:
         if session not in self:
             raise KeyError(session)
         self.discard(session)
@@ -123,6 +128,7 @@ class Room:
     __slots__ = (
         "batch",
         "excluded",
+        "handle",
         "last_msg_id",
         "members",
         "name",
@@ -151,6 +157,8 @@ class Room:
         self.batch: list[bytes] | None = None
         #: parallel to ``batch``: the session each event skips (its sender) or None
         self.excluded: list[Session | None] = []
+        #: the timer of the next fan-out (while ``batch`` is not None)
+        self.handle: asyncio.Handle | None = None
         #: members that need the batch only from an index on (joined mid-window,
         #: or already handed the start of it before a direct send)
         self.offsets: dict[Session, int] = {}
@@ -178,9 +186,7 @@ class Room:
         batch = self.batch
         assert batch is not None
         excluded = self.excluded
-        return b"".join(
-            batch[i] for i in range(start, len(batch)) if excluded[i] is not member
-        )
+        return b"".join(batch[i] for i in range(start, len(batch)) if excluded[i] is not member)
 
     def catch_up(self, member: Session) -> None:
         """Hand ``member`` what is queued for it now (before something sent to it directly)."""
@@ -199,6 +205,10 @@ class Room:
         batch = self.batch
         if batch is None:
             return
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+        FANOUT.pending.discard(self)
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         offsets = self.offsets
         special = {s for s in self.excluded if s is not None}
