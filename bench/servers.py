@@ -152,10 +152,12 @@ BENCH_ENV = {
 class Chinwag(ServerUnderTest):
     name = "chinwag"
 
-    def __init__(self, *flags: str, history_sync: str = "normal") -> None:
+    def __init__(self, *flags: str, history_sync: str = "normal", root: Path | None = None) -> None:
         super().__init__()
         self.flags = list(flags)
         self.history_sync = history_sync
+        #: the checkout whose ``server`` package runs (another one for before/after figures)
+        self.root = root or Path(os.environ.get("CHINWAG_BENCH_SERVER_ROOT") or ROOT)
 
     @property
     def db_path(self) -> Path:
@@ -180,7 +182,7 @@ class Chinwag(ServerUnderTest):
                 "warning",
                 *self.flags,
             ],
-            ROOT,
+            self.root,
             {
                 **{k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")},
                 **BENCH_ENV,
