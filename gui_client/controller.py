@@ -23,6 +23,8 @@ from chinwag_protocol.constants import DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE
 from chinwag_protocol.errors import RequestError
 from chinwag_protocol.messages import (
     Ban,
+    Deop,
+    Devoice,
     HelloOk,
     History,
     HistoryOk,
@@ -42,6 +44,7 @@ from chinwag_protocol.messages import (
     NickOk,
     Notice,
     Ok,
+    Op,
     Part,
     Private,
     RoomInfo,
@@ -51,6 +54,7 @@ from chinwag_protocol.messages import (
     SentOk,
     Topic,
     TopicChanged,
+    Voice,
 )
 from chinwag_protocol.validation import nick_key, normalize_nick, normalize_room
 from gui_client import commands
@@ -371,6 +375,8 @@ class ChatController(QObject):
 
     async def _apply_join(self, conv: Conversation, ok: JoinOk) -> None:
         conv.joined = True
+        conv.ops = {nick_key(n) for n in ok.ops or ()}
+        conv.voiced = {nick_key(n) for n in ok.voiced or ()}
         conv.topic = ok.topic
         conv.set_members(ok.members)
         newest = conv.messages.newest_id
@@ -592,12 +598,16 @@ class ChatController(QObject):
             gone = req.nick if isinstance(req, Kick | Ban) else None
             if gone is not None and conv is not None and conv.remove_member(gone):
                 self.conversationUpdated.emit(conv)
+            if conv is not None and isinstance(req, Op | Deop | Voice | Devoice):
+                self._mark(conv, req.nick, str(type(req).__struct_config__.tag))
 
         self.spawn(run(), conv)
 
     def _on_room_admin(self, event: Kicked | MemberChanged | ModeChanged | Invited) -> None:
         conv = self.convs.get(ConvKind.ROOM, event.room)
         text = room_admin.event_text(event, self.me)
+        if isinstance(event, MemberChanged) and conv is not None:
+            self._mark(conv, event.nick, event.action)
         if isinstance(event, Kicked) and conv is not None:
             if self.me is not None and nick_key(event.nick) == nick_key(self.me):
                 conv.joined = False
@@ -605,6 +615,23 @@ class ChatController(QObject):
                 conv.remove_member(event.nick)
             self.conversationUpdated.emit(conv)
         self.info(text, conv if conv is not None else self.current, Kind.SYSTEM)
+
+    def _mark(self, conv: Conversation, nick: str, action: str) -> None:
+        """Follow an op/deop/voice/devoice/ban of ``nick`` in the member list."""
+        key = nick_key(nick)
+        if action == "op":
+            conv.ops.add(key)
+        elif action == "voice":
+            conv.voiced.add(key)
+        elif action in ("deop", "ban"):
+            conv.ops.discard(key)
+            if action == "ban":
+                conv.voiced.discard(key)
+        elif action == "devoice":
+            conv.voiced.discard(key)
+        else:
+            return
+        self.conversationUpdated.emit(conv)
 
 
 def _after(msg_id: str, other: str) -> bool:

@@ -28,6 +28,9 @@ class Conversation:
     messages: MessageModel
     topic: str = ""
     members: list[str] = field(default_factory=list)
+    #: nick keys of the members who are operators / voiced (shown as @nick / +nick)
+    ops: set[str] = field(default_factory=set)
+    voiced: set[str] = field(default_factory=set)
     unread: int = 0
     mention: bool = False
     #: a room we are in (False after /part, or while reconnecting)

@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
             state = "" if conv.joined else " <i>(not joined)</i>"
             self.topic_bar.setText(f"<b>{title}</b>{state} &nbsp;·&nbsp; {topic}")
             self.topic_bar.setToolTip(conv.topic)
-            self.members.set_nicks(conv.members)
+            self.members.set_nicks(conv.members, conv.ops, conv.voiced)
             n = len(conv.members)
             self.members_header.setText(f"{n} {'person' if n == 1 else 'people'}")
             self.member_panel.show()

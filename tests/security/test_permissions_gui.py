@@ -54,6 +54,12 @@ def lines(conv: Conversation | None) -> list[str]:
     return [] if conv is None else [r.text for r in conv.messages.rows() if r.kind is not Kind.CHAT]
 
 
+def shown(window: MainWindow) -> list[str]:
+    """The member list as displayed."""
+    model = window.members
+    return [str(model.data(model.index(row, 0))) for row in range(model.rowCount())]
+
+
 def wait_line(qtbot: Any, conv: Conversation | None, fragment: str) -> None:
     try:
         qtbot.waitUntil(lambda: any(fragment in t for t in lines(conv)), timeout=WAIT_MS)
@@ -69,6 +75,17 @@ def test_operator_commands_in_the_gui(qtbot: Any, gui_server: Any, make_window: 
     den_a = alice.controller.convs.get(ConvKind.ROOM, "den")
     den_b = bob.controller.convs.get(ConvKind.ROOM, "den")
     qtbot.waitUntil(lambda: den_a.has_member("bob"), timeout=WAIT_MS)
+
+    # the member list marks operators with @ (and voiced members with +)
+    assert alice.controller.current is den_a
+    qtbot.waitUntil(lambda: shown(alice) == ["@alice", "bob"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: shown(bob) == ["@alice", "bob"], timeout=WAIT_MS)
+    type_line(qtbot, alice, "/voice bob")
+    qtbot.waitUntil(lambda: shown(alice) == ["@alice", "+bob"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: shown(bob) == ["@alice", "+bob"], timeout=WAIT_MS)
+    type_line(qtbot, alice, "/devoice bob")
+    qtbot.waitUntil(lambda: shown(bob) == ["@alice", "bob"], timeout=WAIT_MS)
+    assert alice.members.nicks() == ["alice", "bob"]
 
     type_line(qtbot, alice, "/mode +m")
     wait_line(qtbot, den_a, "den: moderated; operators: alice")
