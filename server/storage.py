@@ -1,7 +1,9 @@
 """Durable history in SQLite (WAL), written off the event loop with group commit.
 
-Writes are queued by the event loop and applied by one writer thread, which
-takes everything queued so far, applies it in one transaction and commits
+Writes are collected by the event loop during one loop iteration and handed
+to one writer thread as a single list (one queue operation, not one per
+message); the writer takes everything handed over so far (up to
+``history_batch_max`` writes), applies it in one transaction and commits
 once (group commit).  Each write has a sequence number; when a commit lands,
 the writer tells the loop "durable up to N" and the loop runs the callbacks
 waiting on those writes - that is how a ``say`` is acknowledged only once its
@@ -88,6 +90,9 @@ CREATE TABLE IF NOT EXISTS offline_dm (
 ) WITHOUT ROWID;
 """
 
+#: one queued write: (sequence number, kind, parameters)
+_Write = tuple[int, str, tuple[Any, ...]]
+
 DurableCallback = Callable[[bool], None]
 """Called on the loop once a write is committed (True) or has failed (False)."""
 
@@ -125,9 +130,11 @@ class HistoryStore:
         self.path = path
         self._sync = sync
         self._batch_max = batch_max
-        self._queue: queue.SimpleQueue[tuple[int, str, tuple[Any, ...]] | None] = (
-            queue.SimpleQueue()
-        )
+        #: lists of writes, one per loop iteration that made any (None: stop)
+        self._queue: queue.SimpleQueue[list[_Write] | None] = queue.SimpleQueue()
+        #: writes made during this loop iteration, handed to the writer at its end
+        self._outbox: list[_Write] = []
+        self._handover: asyncio.Handle | None = None
         self._waiting: deque[tuple[int, DurableCallback]] = deque()
         self._seq = 0  # last sequence number queued
         self._durable_seq = 0  # last sequence number committed (or failed)
@@ -188,7 +195,19 @@ class HistoryStore:
         self._seq += 1
         if done is not None:
             self._waiting.append((self._seq, done))
-        self._queue.put((self._seq, kind, params))
+        self._outbox.append((self._seq, kind, params))
+        if self._handover is None:
+            if self._loop is None:  # not open: nothing runs the loop side yet
+                self._hand_over()
+            else:
+                self._handover = self._loop.call_soon(self._hand_over)
+
+    def _hand_over(self) -> None:
+        """Pass this loop iteration's writes to the writer thread in one queue operation."""
+        self._handover = None
+        if self._outbox:
+            self._queue.put(self._outbox)
+            self._outbox = []
 
     def append_room(
         self, msg_id: int, room: str, sender: str, text: str, ts: int, done: DurableCallback | None
@@ -267,7 +286,7 @@ class HistoryStore:
                 item = q.get()
                 if item is None:
                     return
-                batch = [item]
+                batch = item
                 stop = False
                 while len(batch) < self._batch_max:
                     try:
@@ -277,7 +296,7 @@ class HistoryStore:
                     if nxt is None:
                         stop = True
                         break
-                    batch.append(nxt)
+                    batch.extend(nxt)
                 ok = self._commit(conn, batch)
                 assert self._loop is not None
                 try:
@@ -289,9 +308,7 @@ class HistoryStore:
         finally:
             conn.close()
 
-    def _commit(
-        self, conn: sqlite3.Connection, batch: list[tuple[int, str, tuple[Any, ...]]]
-    ) -> bool:
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Write]) -> bool:
         msgs: list[tuple[Any, ...]] = []
         dms: list[tuple[str, str, int]] = []
         topics: list[tuple[Any, ...]] = []
