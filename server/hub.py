@@ -21,6 +21,7 @@ Accounts and room permissions live in :mod:`server.login`,
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -364,7 +365,7 @@ class Hub:
             raise RequestError(
                 ErrorCode.INVITE_ONLY, f"{room.name} is invite-only: ask an operator to invite you"
             )
-        if policy.key is not None and not allowed and key != policy.key:
+        if policy.key is not None and not allowed and not _same_key(key, policy.key):
             raise RequestError(ErrorCode.BAD_KEY, f"{room.name} needs the right key")
         limit = self.settings.max_members_per_room
         if len(room.members) >= limit and self.distinct_members(room) >= limit:
@@ -593,3 +594,8 @@ class Hub:
     def _quit(self, session: Session, req: Quit) -> None:
         session.send_reply(Ok(id=req.id))
         session.close(clean_reason(req.reason) or "quit")
+
+
+def _same_key(given: str | None, key: str) -> bool:
+    """Compare a room key in constant time (no timing hints for guessing it)."""
+    return given is not None and hmac.compare_digest(given.encode(), key.encode())
