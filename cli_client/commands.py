@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from chinwag_client.room_admin import ADMIN_COMMANDS, AdminCommandError, split
+from chinwag_protocol.actions import make_action
 from chinwag_protocol.constants import MAX_HISTORY_PAGE
 
 
@@ -127,6 +128,7 @@ SPECS: dict[str, _Spec] = {
     "join": _Spec("/join ROOM [KEY]", "join a room (created if new); it becomes current", ("j",)),
     "part": _Spec("/part [ROOM] [REASON]", "leave a room (the current one by default)", ("leave",)),
     "msg": _Spec("/msg NICK TEXT", "send a private message", ("query", "dm")),
+    "me": _Spec("/me ACTION", "describe an action in the current room (* you wave)"),
     "nick": _Spec("/nick NEW", "change your nick"),
     "rooms": _Spec("/rooms", "list the server's rooms", ("list",)),
     "who": _Spec("/who [ROOM]", "list a room's members (the current room by default)", ("names",)),
@@ -185,6 +187,10 @@ def parse(line: str) -> Command | None:
         case "msg":
             need(2)
             return PrivateMsg(args[0], rest[len(args[0]) :].strip())
+        case "me":
+            if not rest:
+                raise CommandError(f"usage: {usage}")
+            return SayText(make_action(rest))
         case "nick":
             need(1, 1)
             return ChangeNick(args[0])

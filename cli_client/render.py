@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from chinwag_protocol.actions import action_body, is_action
 from chinwag_protocol.connection import ClientEvent, ReplyReceived, ServerError
 from chinwag_protocol.messages import (
     Joined,
@@ -66,14 +67,21 @@ def _block(prefix: str, text: str) -> list[str]:
 
 
 def room_message(msg: Message, *, tz: tzinfo | None = None) -> list[str]:
+    if is_action(msg.text):
+        prefix = f"{clock(msg.ts, tz=tz)} [{clean(msg.room)}] * {clean(msg.from_)} "
+        return _block(prefix, action_body(msg.text))
     return _block(f"{clock(msg.ts, tz=tz)} [{clean(msg.room)}] <{clean(msg.from_)}> ", msg.text)
 
 
 def private_message(msg: Private, me: str | None, *, tz: tzinfo | None = None) -> list[str]:
     """``*bob* psst`` from someone; ``-> *bob* psst`` for what we (or our other sessions) sent."""
-    if me is not None and msg.from_.casefold() == me.casefold():
-        return _block(f"{clock(msg.ts, tz=tz)} -> *{clean(msg.to)}* ", msg.text)
-    return _block(f"{clock(msg.ts, tz=tz)} *{clean(msg.from_)}* ", msg.text)
+    mine = me is not None and msg.from_.casefold() == me.casefold()
+    head = f"{clock(msg.ts, tz=tz)} -> *{clean(msg.to)}* " if mine else f"{clock(msg.ts, tz=tz)} "
+    if is_action(msg.text):
+        return _block(f"{head}* {clean(msg.from_)} ", action_body(msg.text))
+    if mine:
+        return _block(head, msg.text)
+    return _block(f"{head}*{clean(msg.from_)}* ", msg.text)
 
 
 def system(text: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> list[str]:

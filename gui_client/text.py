@@ -7,18 +7,10 @@ import re
 import zlib
 from functools import lru_cache
 
+from chinwag_protocol.actions import ACTION_PREFIX, action_body, is_action
 from chinwag_protocol.validation import nick_key
 
-#: A message whose text starts with this is an action (``/me waves`` → ``* alice waves``).
-ACTION_PREFIX = "/me "
-
-
-def is_action(text: str) -> bool:
-    return text.startswith(ACTION_PREFIX)
-
-
-def action_body(text: str) -> str:
-    return text[len(ACTION_PREFIX) :] if is_action(text) else text
+__all__ = ["ACTION_PREFIX", "action_body", "is_action", "mentions", "nick_hue", "nick_rgb"]
 
 
 def mentions(text: str, nick: str | None) -> bool:

@@ -76,7 +76,7 @@ def test_blank_lines_do_nothing(line: str) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("/me waves", "unknown command /me; type /help for the list"),
+        ("/frobnicate x", "unknown command /frobnicate; type /help for the list"),
         ("/", "type a command after '/'"),
         ("/ hi", "type a command after '/'"),
         ("/join", "usage: /join ROOM [KEY]"),
@@ -113,3 +113,9 @@ def test_aliases_and_help() -> None:
     assert help_lines("/dm") == ["/msg NICK TEXT - send a private message (also /query, /dm)"]
     with pytest.raises(CommandError, match="unknown command /nope"):
         help_lines("nope")
+
+
+def test_me_sends_an_action_to_the_current_room() -> None:
+    assert parse("/me waves hello") == SayText("/me waves hello")
+    with pytest.raises(CommandError):
+        parse("/me")

@@ -146,3 +146,23 @@ def test_state_follows_joins_parts_topics_and_nick() -> None:
     assert not st.shutting_down
     st.apply(Notice(text="bye", code="shutdown"))
     assert st.shutting_down
+
+
+def test_actions_render_as_star_lines() -> None:
+    from chinwag_protocol.messages import Message, Private
+
+    line = render.room_message(
+        Message(
+            room="lobby", from_="alice", text="/me waves", ts="2026-11-24T13:45:01.123Z", msg_id="1"
+        ),
+        tz=UTC,
+    )
+    assert line == ["13:45 [lobby] * alice waves"]
+    dm = render.private_message(
+        Private(
+            from_="bob", to="alice", text="/me nods", ts="2026-11-24T13:45:01.123Z", msg_id="2"
+        ),
+        "alice",
+        tz=UTC,
+    )
+    assert dm == ["13:45 * bob nods"]
