@@ -157,9 +157,11 @@ def test_clicking_a_link_activates_it(qtbot):
         rect.x() + view.delegate.text_x() + fm.horizontalAdvance("the build log is at https://ci")
     )
     x_text = rect.x() + view.delegate.text_x() + fm.horizontalAdvance("the bu")
-    qtbot.mouseMove(view.viewport(), QPoint(x_link, top))
+    viewport = view.viewport()
+    assert viewport is not None
+    qtbot.mouseMove(viewport, QPoint(x_link, top))
     qtbot.waitUntil(
-        lambda: view.viewport().cursor().shape() == Qt.CursorShape.PointingHandCursor,
+        lambda: viewport.cursor().shape() == Qt.CursorShape.PointingHandCursor,
         timeout=10_000,
     )
     with qtbot.waitSignal(view.linkActivated) as blocker:
