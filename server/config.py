@@ -116,6 +116,12 @@ class Settings:
     )
     max_rooms_per_user: int = _opt(50, "rooms one connection may be in at once", live=True)
     max_members_per_room: int = _opt(1000, "distinct nicks one room may hold", live=True)
+    default_room_ops: tuple[str, ...] = _opt(
+        (),
+        "accounts that are operators of the default rooms (comma-separated nicks); in a "
+        "default room nobody becomes operator just by joining it first",
+        live=True,
+    )
     tls_cert: str = _opt("", "PEM certificate (chain) for the TLS listener ('' = no TLS)")
     tls_key: str = _opt("", "PEM private key of tls_cert ('' = the key is in the tls_cert file)")
     tls_host: str = _opt("", "address of the TLS listener ('' = the host setting)")
@@ -201,6 +207,10 @@ class Settings:
         for name in ("ping_interval", "idle_timeout", "handshake_timeout", "shutdown_grace"):
             if not 0 < getattr(self, name) < float("inf"):  # also rejects nan
                 raise ConfigError(f"{name} must be a positive number of seconds")
+        if self.password_memory_kib < 8:
+            raise ConfigError("password_memory_kib must be at least 8")
+        if self.login_refill <= 0:
+            raise ConfigError("login_refill must be positive")
         if not 0 <= self.tls_port <= 65535:
             raise ConfigError(f"tls_port must be 0-65535, not {self.tls_port}")
         if not self.plain and not self.tls_cert:
@@ -221,10 +231,6 @@ class Settings:
                 raise ConfigError(f"{name} must be 0 (off) or more")
         if self.rate_requests and self.rate_burst < 1:
             raise ConfigError("rate_burst must be at least 1 when rate_requests is on")
-        if self.password_memory_kib < 8:
-            raise ConfigError("password_memory_kib must be at least 8")
-        if self.login_refill <= 0:
-            raise ConfigError("login_refill must be positive")
         if self.idle_timeout <= self.ping_interval:
             raise ConfigError("idle_timeout must be longer than ping_interval")
         from chinwag_protocol.errors import RequestError
@@ -260,15 +266,6 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             if isinstance(raw, bool):
                 raise ValueError
             return float(raw)
-        if ftype == "bool":
-            if isinstance(raw, bool):
-                return raw
-            word = str(raw).strip().lower()
-            if word in ("1", "true", "yes", "on"):
-                return True
-            if word in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
         if ftype == "bool":
             if isinstance(raw, bool):
                 return raw

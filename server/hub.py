@@ -341,7 +341,7 @@ class Hub:
         present = session.ident.startswith("a:") and self.user_in_room(room, session.key)
         creator = False
         if not present:
-            if not room.members and not policy.owned:
+            if not room.members and not policy.owned and not room.persistent:
                 self.perms.reset(policy)  # an unowned room starts afresh with its creator
                 creator = True
             else:
@@ -353,8 +353,16 @@ class Hub:
             room.broadcast(encode(Joined(room=name, nick=session.nick)))
         room.members.add(session)
         session.rooms[name] = room
-        if creator:
+        if creator or (room.persistent and self._default_room_op(session)):
             self.perms.grant(policy, "op", (grant_subject(session),))
+
+    def _default_room_op(self, session: Session) -> bool:
+        """Default rooms belong to the server: only the accounts named in the
+        ``default_room_ops`` setting are their operators (so the first guest
+        into ``lobby`` cannot lock everyone else out of it)."""
+        if not session.ident.startswith("a:"):
+            return False
+        return session.key in {nick_key(n) for n in self.settings.default_room_ops}
 
     def _check_entry(self, session: Session, room: Room, key: str | None) -> None:
         policy = self.perms.get(room.name)

@@ -336,3 +336,23 @@ async def test_bad_input_to_new_requests_gets_clear_errors(make_server: ServerFa
     # nothing above disturbed the room
     await bob.ok("say", room="den", text="still here")
     await alice.expect("message", text="still here")
+
+
+async def test_default_rooms_are_operated_only_by_the_configured_accounts(
+    make_server: ServerFactory,
+) -> None:
+    srv = await make_server(default_room_ops=("Admin",), **FAST)
+    first = await guest(srv, "early")
+    reply = await first.ok("join", room="lobby")
+    assert reply.get("ops", []) == []  # joining the lobby first makes nobody its operator
+    await first.error("mode", "not_operator", room="lobby", invite_only=True)
+    admin = await account(srv, "admin")
+    reply = await admin.ok("join", room="lobby")
+    assert reply["ops"] == ["admin"]
+    await admin.ok("mode", room="lobby", topic_lock=True)
+    await first.error("topic", "topic_locked", room="lobby", topic="mine now")
+    other = await account(srv, "carol")
+    reply = await other.ok("join", room="lobby")
+    assert reply["ops"] == ["admin"]
+    for c in (first, admin, other):
+        await c.close()
