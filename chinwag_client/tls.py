@@ -33,7 +33,6 @@ from chinwag_protocol.connection import ClientEvent
 
 _HEX = re.compile(r"[0-9a-f]{64}")
 #: where a server's TLS listener is unless configured otherwise (plain TCP: 7447)
-DEFAULT_TLS_PORT = 7448
 
 
 class TLSTrustError(Exception):

@@ -4,6 +4,8 @@ from typing import Final
 
 PROTOCOL_VERSION: Final = 1
 DEFAULT_PORT: Final = 7447
+#: where the TLS listener is, when the server has one
+DEFAULT_TLS_PORT: Final = 7448
 DEFAULT_HOST: Final = "127.0.0.1"
 #: Longest line (bytes, without the newline) a peer may send.  A security
 #: limit: the decoder never buffers more than this.

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from chinwag_client.client import ChinwagClient
 from chinwag_client.tls import (
-    DEFAULT_TLS_PORT,
     FingerprintChanged,
     PinStore,
     UntrustedCertificate,
@@ -28,7 +27,7 @@ from chinwag_client.tls import (
     normalize_fingerprint,
 )
 from chinwag_protocol.connection import ClientEvent
-from chinwag_protocol.constants import DEFAULT_HOST, DEFAULT_PORT
+from chinwag_protocol.constants import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TLS_PORT
 
 #: Seconds to wait for the TCP connection, for ``hello`` and for each reply.
 DEFAULT_TIMEOUT = 10.0

@@ -23,7 +23,7 @@ import qasync
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-from chinwag_protocol.constants import MAX_NICK_LEN
+from chinwag_protocol.constants import DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_NICK_LEN
 from gui_client.backoff import Backoff
 from gui_client.controller import ChatController
 from gui_client.session import ChatSession
@@ -71,7 +71,8 @@ def create_window(
 def profile_from_args(args: argparse.Namespace, saved: ConnectionProfile) -> ConnectionProfile:
     return ConnectionProfile(
         host=args.host or saved.host,
-        port=args.port or saved.port,
+        port=args.port
+        or (DEFAULT_TLS_PORT if args.tls and saved.port == DEFAULT_PORT else saved.port),
         nick=args.nick or saved.nick,
         password=os.environ.get("CHINWAG_PASSWORD", ""),
         tls=args.tls or saved.tls,

@@ -23,6 +23,7 @@ from chinwag_protocol.constants import (
     DEFAULT_MAX_TEXT,
     DEFAULT_PORT,
     DEFAULT_ROOM,
+    DEFAULT_TLS_PORT,
 )
 
 ENV_PREFIX = "CHINWAG_"
@@ -125,7 +126,7 @@ class Settings:
     tls_cert: str = _opt("", "PEM certificate (chain) for the TLS listener ('' = no TLS)")
     tls_key: str = _opt("", "PEM private key of tls_cert ('' = the key is in the tls_cert file)")
     tls_host: str = _opt("", "address of the TLS listener ('' = the host setting)")
-    tls_port: int = _opt(7448, "TCP port of the TLS listener (0 picks a free one)")
+    tls_port: int = _opt(DEFAULT_TLS_PORT, "TCP port of the TLS listener (0 picks a free one)")
     plain: bool = _opt(
         True, "also listen for plain TCP on host:port (turn off for TLS only; needs tls_cert)"
     )

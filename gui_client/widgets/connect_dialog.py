@@ -14,6 +14,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from chinwag_protocol.constants import DEFAULT_PORT, DEFAULT_TLS_PORT
 from chinwag_protocol.errors import RequestError
 from chinwag_protocol.validation import normalize_nick
 from gui_client.settings import ConnectionProfile
@@ -48,6 +49,7 @@ class ConnectDialog(QDialog):
         self.tls = QCheckBox("Use TLS (encrypted, certificate verified)")
         self.tls.setObjectName("tlsCheck")
         self.tls.setChecked(profile.tls)
+        self.tls.toggled.connect(self._tls_toggled)
         self.problem = QLabel()
         self.problem.setObjectName("connectError")
         self.problem.setWordWrap(True)
@@ -76,6 +78,13 @@ class ConnectDialog(QDialog):
         layout.addWidget(buttons)
         self.nick.setFocus()
         self.resize(420, self.sizeHint().height())
+
+    def _tls_toggled(self, on: bool) -> None:
+        """Follow the server's default ports: 7447 plain, 7448 TLS (a custom port stays)."""
+        if on and self.port.value() == DEFAULT_PORT:
+            self.port.setValue(DEFAULT_TLS_PORT)
+        elif not on and self.port.value() == DEFAULT_TLS_PORT:
+            self.port.setValue(DEFAULT_PORT)
 
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)

@@ -6,11 +6,12 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QInputDialog
 
-from chinwag_protocol.constants import DEFAULT_PORT
+from chinwag_protocol.constants import DEFAULT_PORT, DEFAULT_TLS_PORT
 from gui_client.main import build_parser, profile_from_args
 from gui_client.models.conversations import ConvKind
 from gui_client.session import ConnState
 from gui_client.settings import ConnectionProfile, Settings, default_nick
+from gui_client.widgets.connect_dialog import ConnectDialog
 from tests.gui.conftest import WAIT_MS, wait_connected
 
 pytestmark = pytest.mark.gui
@@ -60,6 +61,24 @@ def test_flags_fill_the_profile():
     p = profile_from_args(args, ConnectionProfile(port=7000, nick="old"))
     assert (p.host, p.port, p.nick, p.tls) == ("chat.example", 7000, "zed", False)
     assert args.room == ["ops"]
+
+
+def test_tls_follows_the_default_ports():
+    args = build_parser().parse_args(["--tls"])
+    assert profile_from_args(args, ConnectionProfile(port=DEFAULT_PORT)).port == DEFAULT_TLS_PORT
+    assert profile_from_args(args, ConnectionProfile(port=7000)).port == 7000
+
+
+def test_connect_dialog_tls_box_switches_between_default_ports(qtbot):
+    dialog = ConnectDialog(ConnectionProfile(port=DEFAULT_PORT))
+    qtbot.addWidget(dialog)
+    dialog.tls.setChecked(True)
+    assert dialog.port.value() == DEFAULT_TLS_PORT
+    dialog.tls.setChecked(False)
+    assert dialog.port.value() == DEFAULT_PORT
+    dialog.port.setValue(9000)
+    dialog.tls.setChecked(True)
+    assert dialog.port.value() == 9000  # a port the user chose stays
 
 
 def test_room_browser_lists_and_joins(qtbot, gui_server, make_window):
