@@ -21,6 +21,7 @@ Accounts and room permissions live in :mod:`server.login`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import secrets
@@ -417,16 +418,32 @@ class Hub:
         room.last_msg_id = n
         self.stats.deliveries_out += room.broadcast(encode(msg), exclude=session)
         store.append_room(
-            n, room.name, session.nick, text, ts_ms, self._acker(session, req.id, msg_id, ts)
+            n,
+            room.name,
+            session.nick,
+            text,
+            ts_ms,
+            self._acker(session, req.id, msg_id, ts, undo=lambda: _forget(room, msg)),
         )
 
     def _acker(
-        self, session: Session, request_id: int | str | None, msg_id: str, ts: str
+        self,
+        session: Session,
+        request_id: int | str | None,
+        msg_id: str,
+        ts: str,
+        undo: Callable[[], None] | None = None,
     ) -> Callable[[bool], None] | None:
-        if request_id is None:
+        """The callback run once the history write lands (or fails): the ``ok``
+        (or ``storage_failed``) reply, and ``undo`` of what a failed write left behind."""
+        if request_id is None and undo is None:
             return None
 
         def done(ok: bool) -> None:
+            if not ok and undo is not None:
+                undo()
+            if request_id is None:
+                return
             if ok:
                 session.send_reply(SentOk(id=request_id, msg_id=msg_id, ts=ts))
             else:
@@ -607,3 +624,9 @@ class Hub:
 def _same_key(given: str | None, key: str) -> bool:
     """Compare a room key in constant time (no timing hints for guessing it)."""
     return given is not None and hmac.compare_digest(given.encode(), key.encode())
+
+
+def _forget(room: Room, msg: Message) -> None:
+    """A message that could not be stored must not be replayed to later joiners."""
+    with contextlib.suppress(ValueError):
+        room.recent.remove(msg)

@@ -75,3 +75,7 @@ async def test_storage_failure_is_reported_and_survived(
     await a.ok("say", room="lobby", text="kept")
     page = await a.ok("history", room="lobby")
     assert [m["text"] for m in page["messages"]] == ["kept"]
+    # nor is the lost message replayed to someone joining later
+    b = await connect("bob", srv=srv)
+    joined = await b.ok("join", room="lobby")
+    assert [m["text"] for m in joined["history"]] == ["kept"]
