@@ -406,13 +406,8 @@ class Hub:
             raise RequestError(
                 ErrorCode.MODERATED, f"{room.name} is moderated: only voiced members may speak"
             )
-        if self.shutting_down:
-            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         store = self.store
-        n = store.next_id()
-        ts_ms = now_ms()
-        msg_id = format_msg_id(n)
-        ts = format_ts(ts_ms)
+        n, ts_ms, msg_id, ts = self._stamp()
         msg = Message(room=room.name, from_=session.nick, text=text, ts=ts, msg_id=msg_id)
         room.recent.append(msg)
         room.last_msg_id = n
@@ -425,6 +420,14 @@ class Hub:
             ts_ms,
             self._acker(session, req.id, msg_id, ts, undo=lambda: _forget(room, msg)),
         )
+
+    def _stamp(self) -> tuple[int, int, str, str]:
+        """A new message's number, time in ms, msg_id and ts; refused while shutting down."""
+        if self.shutting_down:
+            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+        n = self.store.next_id()
+        ts_ms = now_ms()
+        return n, ts_ms, format_msg_id(n), format_ts(ts_ms)
 
     def _acker(
         self,
@@ -466,13 +469,8 @@ class Hub:
                 raise RequestError(ErrorCode.NO_SUCH_NICK, f"nobody is called {to}")
             target_nick, target_ident = offline_account.nick, account_ident(target_key)
         text = clean_text(req.text, self.settings.max_text)
-        if self.shutting_down:
-            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         store = self.store
-        n = store.next_id()
-        ts_ms = now_ms()
-        msg_id = format_msg_id(n)
-        ts = format_ts(ts_ms)
+        n, ts_ms, msg_id, ts = self._stamp()
         event = Private(from_=session.nick, to=target_nick, text=text, ts=ts, msg_id=msg_id)
         data = encode(event)
         # the recipient's sessions and the sender's other sessions (the same list
