@@ -159,14 +159,14 @@ class Settings:
     )
     # --- performance settings (fan-out, batching) ---
     fanout_window: float = _opt(
-        0.02,
+        0.01,
         "longest time in seconds a room collects events before writing them to each member "
         "in one write (0 = once per event-loop iteration; at most 0.1)",
     )
     fanout_window_per_member: float = _opt(
-        0.00001,
+        0.000005,
         "fan-out window per room member in seconds (up to fanout_window): big rooms batch "
-        "longer, rooms under 50 members are written once per event-loop iteration",
+        "longer, rooms under 100 members are written once per event-loop iteration",
     )
     history_batch_max: int = _opt(
         5000, "most history writes committed in one transaction (group commit)"
