@@ -56,6 +56,8 @@ def nick_key(nick: str) -> str:
 
 def normalize_room(room: str) -> str:
     """Return the case-folded room name, else raise ``bad_room``."""
+    if _ROOM_RE.fullmatch(room):  # already normal: the common case, on every say
+        return room
     r = unicodedata.normalize("NFC", room).casefold()
     if not _ROOM_RE.fullmatch(r):
         raise RequestError(
@@ -68,7 +70,10 @@ def normalize_room(room: str) -> str:
 
 def clean_text(text: str, max_len: int) -> str:
     """Strip control characters (tab and newline stay); reject empty or over-long text."""
-    t = unicodedata.normalize("NFC", text).translate(_TEXT_STRIP)
+    if text.isascii() and text.isprintable():
+        t = text  # nothing to normalise or strip: the common case, on every say
+    else:
+        t = unicodedata.normalize("NFC", text).translate(_TEXT_STRIP)
     if not t.strip():
         raise RequestError(ErrorCode.BAD_TEXT, "the message is empty")
     if len(t) > max_len:

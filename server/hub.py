@@ -418,7 +418,7 @@ class Hub:
             session.nick,
             text,
             ts_ms,
-            self._acker(session, req.id, msg_id, ts, undo=lambda: _forget(room, msg)),
+            self._acker(session, req.id, msg_id, ts, room, msg),
         )
 
     def _stamp(self) -> tuple[int, int, str, str]:
@@ -435,16 +435,18 @@ class Hub:
         request_id: int | str | None,
         msg_id: str,
         ts: str,
-        undo: Callable[[], None] | None = None,
+        room: Room | None = None,
+        msg: Message | None = None,
     ) -> Callable[[bool], None] | None:
         """The callback run once the history write lands (or fails): the ``ok``
-        (or ``storage_failed``) reply, and ``undo`` of what a failed write left behind."""
-        if request_id is None and undo is None:
+        (or ``storage_failed``) reply; a failed room message also leaves the
+        room's join replay."""
+        if request_id is None and room is None:
             return None
 
         def done(ok: bool) -> None:
-            if not ok and undo is not None:
-                undo()
+            if not ok and room is not None and msg is not None:
+                _forget(room, msg)
             if request_id is None:
                 return
             if ok:
