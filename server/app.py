@@ -23,7 +23,6 @@ from chinwag_protocol.timefmt import parse_msg_id
 from server.config import Settings, live_fields
 from server.hub import Hub
 from server.metrics import MetricsExporter
-from server.rooms import configure_fanout, flush_rooms
 from server.session import Session
 from server.storage import HistoryStore
 from server.tls import make_server_context
@@ -77,7 +76,6 @@ class ChinwagServer:
         s = self.settings
         tls = None if self.ssl_context is not None else make_server_context(s)
         self.store.open(loop)
-        configure_fanout(s.fanout_window, s.fanout_window_per_member)
         self.hub = hub = Hub(s, self.store, loop)
         self._closed = asyncio.Event()
         try:
@@ -235,7 +233,7 @@ class ChinwagServer:
         if hub is not None:
             hub.shutting_down = True
             await self.store.flush()  # acks for everything accepted go out now
-            flush_rooms()
+            hub.fanout.flush()
             notice = Notice(text="server shutting down", code="shutdown")
             for session in list(hub.sessions):
                 hub.metrics_disconnect("shutdown")

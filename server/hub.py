@@ -76,7 +76,7 @@ from server.config import Settings
 from server.login import Login
 from server.moderation import Moderation
 from server.permissions import Permissions, grant_subject, subjects_of
-from server.rooms import Room
+from server.rooms import Fanout, Room
 from server.session import Session
 from server.stats import Stats
 from server.storage import HistoryStore
@@ -94,6 +94,7 @@ class Hub:
         self.store = store
         self.loop = loop
         self.stats = Stats()
+        self.fanout = Fanout(loop, settings.fanout_window, settings.fanout_window_per_member)
         #: every open connection, registered or not
         self.sessions: set[Session] = set()
         #: registered sessions by case-folded nick (several only for an account)
@@ -217,6 +218,7 @@ class Hub:
             recent=recent,
             replay=self.settings.history_replay,
             persistent=name in self.settings.default_rooms,
+            fanout=self.fanout,
         )
         if recent:
             room.last_msg_id = parse_msg_id(recent[-1].msg_id)

@@ -11,7 +11,7 @@ per member per window instead of one per member per message.
 Order is kept: a room's events reach every member in the order they were
 queued; before anything is sent to one session directly (replies, private
 messages) that session is first handed its share of every queued room batch
-(:func:`catch_up`), so a direct send never overtakes an earlier room event;
+(:meth:`Fanout.catch_up`), so a direct send never overtakes an earlier room event;
 and a member who joins mid-window skips what was queued before they joined,
 while one who leaves first takes what was queued before they left.
 """
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from server.session import Session
 
 
-class _Fanout:
-    """The fan-out window settings and the rooms holding queued events.
+class Fanout:
+    """One server's fan-out windows and the rooms that have events queued.
 
     A room's window grows with its size: each window costs about one write per
     member, so a window of ``per_member`` seconds per member (at most
@@ -40,55 +40,30 @@ class _Fanout:
 
     __slots__ = ("loop", "pending", "per_member", "window")
 
-    def __init__(self) -> None:
-        self.window = 0.0
-        self.per_member = 0.0
+    def __init__(self, loop: asyncio.AbstractEventLoop, window: float, per_member: float) -> None:
+        self.loop = loop
+        self.window = window
+        self.per_member = per_member
         self.pending: set[Room] = set()
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     def schedule(self, room: Room) -> None:
-        loop = asyncio.get_running_loop()
-        if loop is not self.loop:
-            # a new event loop (tests run servers on several): whatever an old,
-            # closed loop left queued can no longer be delivered
-            for stale in self.pending:
-                stale.batch = None
-                stale.excluded = []
-                stale.handle = None
-            self.pending = set()
-            self.loop = loop
         self.pending.add(room)
         delay = min(self.window, len(room.members) * self.per_member)
         if delay >= 0.0005:
-            room.handle = loop.call_later(delay, room.flush)
+            room.handle = self.loop.call_later(delay, room.flush)
         else:
-            room.handle = loop.call_soon(room.flush)
+            room.handle = self.loop.call_soon(room.flush)
+
+    def catch_up(self, session: Session) -> None:
+        """Hand ``session`` its share of every queued room batch (before a direct send)."""
+        for room in self.pending:
+            if room.batch is not None and session in room.members:
+                room.catch_up(session)
 
     def flush(self) -> None:
+        """Deliver every queued room event now (on shutdown)."""
         for room in list(self.pending):
             room.flush()
-
-
-FANOUT = _Fanout()
-
-
-def configure_fanout(window: float, per_member: float) -> None:
-    """Set the longest fan-out window and its growth per member, in seconds."""
-    FANOUT.window = window
-    FANOUT.per_member = per_member
-
-
-def catch_up(session: Session) -> None:
-    """Hand ``session`` its share of every queued room batch (before a direct send)."""
-    for room in FANOUT.pending:
-        if room.batch is not None and session in room.members:
-            room.catch_up(session)
-
-
-def flush_rooms() -> None:
-    """Deliver every queued room event now (before a direct send, or on shutdown)."""
-    if FANOUT.pending:
-        FANOUT.flush()
 
 
 class Members(set["Session"]):
@@ -128,6 +103,7 @@ class Room:
     __slots__ = (
         "batch",
         "excluded",
+        "fanout",
         "handle",
         "last_msg_id",
         "members",
@@ -148,8 +124,10 @@ class Room:
         recent: list[Message],
         replay: int,
         persistent: bool,
+        fanout: Fanout,
     ) -> None:
         self.name = name
+        self.fanout = fanout
         self.topic = topic
         self.topic_by = topic_by
         self.members: set[Session] = Members(self)
@@ -173,7 +151,7 @@ class Room:
         batch = self.batch
         if batch is None:
             self.batch = batch = []
-            FANOUT.schedule(self)
+            self.fanout.schedule(self)
         batch.append(data)
         self.excluded.append(exclude)
         members = self.members
@@ -208,7 +186,7 @@ class Room:
         if self.handle is not None:
             self.handle.cancel()
             self.handle = None
-        FANOUT.pending.discard(self)
+        self.fanout.pending.discard(self)
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         offsets = self.offsets
         special = {s for s in self.excluded if s is not None}

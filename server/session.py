@@ -20,7 +20,6 @@ from chinwag_protocol.connection import ServerConnection, error_reply
 from chinwag_protocol.errors import ErrorCode
 from chinwag_protocol.messages import Notice, Reply, RequestId
 from server.limits import ConnectionLimits
-from server.rooms import FANOUT, catch_up
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -152,8 +151,9 @@ class Session(asyncio.Protocol):
         """Queue bytes; they are written once per loop iteration."""
         if self.closing:
             return
-        if FANOUT.pending:  # earlier room events go first
-            catch_up(self)
+        fanout = self.hub.fanout
+        if fanout.pending:  # earlier room events go first
+            fanout.catch_up(self)
         out = self._out
         if out is None:
             self._out = [data]
@@ -231,7 +231,7 @@ class Session(asyncio.Protocol):
         """
         if self.closing:
             return
-        catch_up(self)  # room events queued for it before this go out first
+        self.hub.fanout.catch_up(self)  # room events queued for it before this go out first
         self.hub.detach(self, reason)
         out = self._out or []
         self._out = None
