@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import QApplication
 
 from chinwag_protocol.constants import DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_NICK_LEN
 from gui_client.backoff import Backoff
+from gui_client.collector import MainThreadCollector
 from gui_client.controller import ChatController
 from gui_client.session import ChatSession
 from gui_client.settings import ConnectionProfile, Settings
@@ -148,10 +149,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("chinwag-gui")
     # run() decides when to stop (after saying quit), not Qt closing the last window
     app.setQuitOnLastWindowClosed(False)
+    collector = MainThreadCollector(app)
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        return int(loop.run_until_complete(run(args)))
+    try:
+        with loop:
+            return int(loop.run_until_complete(run(args)))
+    finally:
+        collector.stop()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import QApplication
 
 from chinwag_client.client import ChinwagClient
 from chinwag_protocol.messages import Join, JoinOk, Msg, Ok, Say, SentOk, Topic
+from gui_client.collector import MainThreadCollector
 from gui_client.main import create_window
 from gui_client.models.conversations import ConvKind
 from gui_client.settings import ConnectionProfile, Settings
@@ -149,10 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
+    collector = MainThreadCollector(app)  # the in-process server runs a writer thread
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(render(args.out, (width, height)))
+    try:
+        with loop:
+            loop.run_until_complete(render(args.out, (width, height)))
+    finally:
+        collector.stop()
     print(f"wrote {args.out}")
     return 0
 

@@ -22,6 +22,7 @@ import qasync
 from PyQt6.QtWidgets import QApplication
 
 from gui_client.backoff import Backoff
+from gui_client.collector import MainThreadCollector
 from gui_client.main import create_window
 from gui_client.settings import ConnectionProfile, Settings
 from gui_client.widgets.main_window import MainWindow
@@ -46,6 +47,10 @@ WAIT_MS = 20_000
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     qapp.setQuitOnLastWindowClosed(False)
+    # as in the app: cycles holding Qt objects are collected on this thread only,
+    # never in the in-process server's writer thread
+    collector = MainThreadCollector(qapp)
+    collector.start()
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     errors: list[dict[str, Any]] = []
@@ -63,6 +68,8 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop._QEventLoop__is_running = False  # never app.exit()
     loop.close()
     asyncio.set_event_loop(None)
+    collector.stop()
+    collector.deleteLater()
     if errors:
         ctx = errors[0]
         exc = ctx.get("exception")
