@@ -88,7 +88,9 @@ class ChinwagCollector(Collector):
         stats = hub.stats
         store = self.server.store
         yield GaugeMetricFamily(
-            "chinwag_connections", "Open client connections", value=len(hub.sessions)
+            "chinwag_connections",
+            "Open client connections",
+            value=sum(1 for s in hub.sessions if not s.closing),
         )
         yield GaugeMetricFamily(
             "chinwag_users", "Connections that said hello (online nicks)", value=len(hub.nicks)

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: seconds a connection closed with a notice (idle, handshake, rate limit) waits
+#: for the client to read it and hang up before it is cut
+NOTICE_LINGER = 2.0
+
+
 class Session(asyncio.Protocol):
     __slots__ = (
         "_flush_handle",
@@ -228,6 +233,8 @@ class Session(asyncio.Protocol):
         discarding) until the peer closes: closing a socket with unread input
         sends RST, which can destroy the final replies and notice in flight.
         The caller must bound the wait (shutdown aborts after its grace time).
+        A close that carries a ``notice`` half-closes by itself, bounded by
+        :data:`NOTICE_LINGER` seconds, so the client gets to read why.
         """
         if self.closing:
             return
@@ -247,8 +254,10 @@ class Session(asyncio.Protocol):
         if transport is not None:
             if abort:
                 transport.abort()
-            elif half_close and transport.can_write_eof():
+            elif (half_close or notice is not None) and transport.can_write_eof():
                 transport.write_eof()
                 transport.resume_reading()
+                if not half_close:
+                    self.hub.loop.call_later(NOTICE_LINGER, transport.abort)
             else:
                 transport.close()
