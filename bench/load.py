@@ -283,36 +283,47 @@ class BenchConn(asyncio.Protocol):
         buf = self.buf + data if self.buf else data
         cut = buf.rfind(b"\n") + 1
         self.buf = buf[cut:] if cut < len(buf) else b""
-        tally = self.w.tally
-        tally.bytes_in += cut
-        gs = MARK_G.findall(buf, 0, cut)
-        n = len(gs)
-        if n:
-            now = time.monotonic_ns() // 1000
-            m = MARK.search(buf)
-            assert m is not None
-            lat = now - int(m.group(2))
-            tally.hist[bucket(lat)] += n
-            if lat > tally.lat_max_us:
-                tally.lat_max_us = lat
-            self.g_sum += sum(map(int, gs))
-            self.deliveries += n
-            tally.deliveries += n
-            if not tally.first_us:
-                tally.first_us = now
-            tally.last_us = now
-            if self.deliveries >= self.expected and not self.finished:
-                self.finished = True
-                self.w.conn_done()
+        self.w.tally.bytes_in += cut
+        self._light(buf, cut)
         if b"ping" in buf or b"PING" in buf:
             self._answer_pings(buf)
 
+    def _light(self, buf: bytes, end: int) -> None:
+        """Count the markers in ``buf[:end]`` and sum their numbers (a loss or a
+        duplicate changes the count or the sum); charge them all the latency of
+        the oldest one."""
+        gs = MARK_G.findall(buf, 0, end)
+        n = len(gs)
+        if not n:
+            return
+        now = now_us()
+        tally = self.w.tally
+        m = MARK.search(buf)
+        assert m is not None
+        lat = now - int(m.group(2))
+        tally.hist[bucket(lat)] += n
+        if lat > tally.lat_max_us:
+            tally.lat_max_us = lat
+        self.g_sum += sum(map(int, gs))
+        self._delivered(n, now)
+
+    def _delivered(self, n: int, now: int) -> None:
+        self.deliveries += n
+        tally = self.w.tally
+        tally.deliveries += n
+        if not tally.first_us:
+            tally.first_us = now
+        tally.last_us = now
+        if self.deliveries >= self.expected and not self.finished:
+            self.finished = True
+            self.w.conn_done()
+
     def _count(self, buf: bytes) -> None:
         w = self.w
-        tally = w.tally
-        now = now_us()
-        hist = tally.hist
         if w.plan.exact:
+            tally = w.tally
+            now = now_us()
+            hist = tally.hist
             per = w.plan.per_sender
             nxt = self.next_seq
             found = MARK.findall(buf)
@@ -330,26 +341,10 @@ class BenchConn(asyncio.Protocol):
                 if lat > tally.lat_max_us:
                     tally.lat_max_us = lat
                 self.g_sum += g
-        else:
-            gs = MARK_G.findall(buf)
-            n = len(gs)
             if n:
-                self.g_sum += sum(map(int, gs))
-                m = MARK.search(buf)
-                assert m is not None
-                lat = now - int(m.group(2))
-                hist[bucket(lat)] += n
-                if lat > tally.lat_max_us:
-                    tally.lat_max_us = lat
-        if n:
-            self.deliveries += n
-            tally.deliveries += n
-            if not tally.first_us:
-                tally.first_us = now
-            tally.last_us = now
-            if self.deliveries >= self.expected and not self.finished:
-                self.finished = True
-                w.conn_done()
+                self._delivered(n, now)
+        else:
+            self._light(buf, len(buf))
         if self.w.plan.acked:
             self._acks(buf)
 
