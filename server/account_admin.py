@@ -25,6 +25,7 @@ from chinwag_protocol.errors import RequestError
 from chinwag_protocol.validation import nick_key, normalize_nick
 from server.accounts import check_password
 from server.config import ConfigError, Settings, add_arguments, load_settings
+from server.identity import account_ident
 from server.storage import HistoryStore, StorageError
 
 
@@ -112,8 +113,8 @@ def run(args: argparse.Namespace, settings: Settings) -> str:
         conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
         conn.execute("DELETE FROM offline_dm WHERE account = ?", (name,))
         # whoever registers the nick later must inherit neither DMs nor room rights
-        conn.execute("DELETE FROM dm_index WHERE owner = ?", ("a:" + name,))
-        conn.execute("DELETE FROM room_acl WHERE subject = ?", ("a:" + name,))
+        conn.execute("DELETE FROM dm_index WHERE owner = ?", (account_ident(name),))
+        conn.execute("DELETE FROM room_acl WHERE subject = ?", (account_ident(name),))
         conn.execute("COMMIT")
         return f"account {nick} deleted (its sessions stay until they disconnect)"
     finally:

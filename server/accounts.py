@@ -42,11 +42,6 @@ class Account:
     hash: str
 
 
-def account_ident(name: str) -> str:
-    """The history/permission identity of an account (guests have ``g:<random>``)."""
-    return "a:" + name
-
-
 def check_password(password: str, min_length: int) -> None:
     if len(password) < min_length:
         raise RequestError(

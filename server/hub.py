@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -71,8 +70,9 @@ from chinwag_protocol.validation import (
     normalize_nick,
     normalize_room,
 )
-from server.accounts import AccountStore, LoginThrottle, PasswordHashing, account_ident
+from server.accounts import AccountStore, LoginThrottle, PasswordHashing
 from server.config import Settings
+from server.identity import account_ident, guest_ident
 from server.login import Login
 from server.moderation import Moderation
 from server.permissions import Permissions, grant_subject, subjects_of
@@ -177,9 +177,7 @@ class Hub:
         room.members.discard(session)
         session.rooms.pop(room.name, None)
         # only an account can have another session still in the room
-        if announce and not (
-            session.ident.startswith("a:") and self.user_in_room(room, session.key)
-        ):
+        if announce and not (session.is_account and self.user_in_room(room, session.key)):
             room.broadcast(encode(Left(room=room.name, nick=session.nick, reason=reason)))
         self._maybe_drop(room)
 
@@ -278,7 +276,7 @@ class Hub:
             )
         if key in self.nicks:
             raise RequestError(ErrorCode.NICK_TAKEN, f"the nick {nick} is taken")
-        self.admit(session, req.id, nick, key, "g:" + secrets.token_hex(8))
+        self.admit(session, req.id, nick, key, guest_ident())
 
     def admit(
         self,
@@ -341,7 +339,7 @@ class Hub:
         assert room is not None
         policy = self.perms.get(name)
         # another session of this account already inside?
-        present = session.ident.startswith("a:") and self.user_in_room(room, session.key)
+        present = session.is_account and self.user_in_room(room, session.key)
         creator = False
         if not present:
             if not room.members and not policy.owned and not room.persistent:
@@ -363,7 +361,7 @@ class Hub:
         """Default rooms belong to the server: only the accounts named in the
         ``default_room_ops`` setting are their operators (so the first guest
         into ``lobby`` cannot lock everyone else out of it)."""
-        if not session.ident.startswith("a:"):
+        if not session.is_account:
             return False
         return session.key in {nick_key(n) for n in self.settings.default_room_ops}
 
@@ -583,7 +581,7 @@ class Hub:
     def _nick(self, session: Session, req: Nick) -> None:
         new = normalize_nick(req.nick)
         key = nick_key(new)
-        if session.ident.startswith("a:"):
+        if session.is_account:
             if key != session.key:
                 raise RequestError(
                     ErrorCode.NICK_LOCKED,

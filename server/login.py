@@ -18,7 +18,8 @@ from chinwag_protocol.errors import ErrorCode, RequestError
 from chinwag_protocol.messages import Hello, Ok, Password, Register
 from chinwag_protocol.timefmt import now_ms
 from chinwag_protocol.validation import nick_key, normalize_nick
-from server.accounts import MAX_PASSWORD, Account, account_ident, check_password, throttled_reply
+from server.accounts import MAX_PASSWORD, Account, check_password, throttled_reply
+from server.identity import account_ident
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -43,7 +44,10 @@ class Login:
 
     def _buckets(self, session: Session, account: str) -> dict[str, int]:
         s = self.hub.settings
-        return {"a:" + account: s.login_attempts, _address(session): s.login_attempts_per_address}
+        return {
+            account_ident(account): s.login_attempts,
+            _address(session): s.login_attempts_per_address,
+        }
 
     def _throttled(
         self, session: Session, request_id: int | str | None, buckets: dict[str, int]
@@ -130,7 +134,7 @@ class Login:
                 raise RequestError(ErrorCode.BAD_PASSWORD, "wrong password")
             if hub.shutting_down:
                 raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
-            hub.throttle.forgive("a:" + key)
+            hub.throttle.forgive(account_ident(key))
             # offline DMs queued in writes not yet on disk must be seen: wait for them
             self._after_durable(session, lambda _ok: self._sign_in(session, req, account))
             return True
@@ -143,7 +147,7 @@ class Login:
             session.send_error(req.id, ErrorCode.SHUTTING_DOWN, "the server is shutting down")
             return
         held = hub.sessions_of(account.name)
-        if held and not held[0].ident.startswith("a:"):  # cannot happen: guests can't hold it
+        if held and not held[0].is_account:  # cannot happen: guests can't hold it
             session.send_error(req.id, ErrorCode.NICK_TAKEN, f"the nick {account.nick} is taken")
             return
         pending = hub.accounts.take_offline(account.name)
@@ -163,7 +167,7 @@ class Login:
 
     def _register(self, session: Session, req: Register) -> None:
         hub = self.hub
-        if session.ident.startswith("a:"):
+        if session.is_account:
             raise RequestError(
                 ErrorCode.ACCOUNT_EXISTS, f"you are already signed in to account {session.nick}"
             )
@@ -201,7 +205,7 @@ class Login:
 
     def _password(self, session: Session, req: Password) -> None:
         hub = self.hub
-        if not session.ident.startswith("a:"):
+        if not session.is_account:
             raise RequestError(
                 ErrorCode.NOT_LOGGED_IN, "only a session signed in to an account has a password"
             )

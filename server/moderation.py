@@ -35,7 +35,8 @@ from chinwag_protocol.messages import (
     Voice,
 )
 from chinwag_protocol.validation import clean_reason, nick_key, normalize_nick
-from server.permissions import RoomPolicy
+from server.identity import account_ident
+from server.permissions import RoomPolicy, nick_subject
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -101,22 +102,22 @@ class Moderation:
             found = hub.accounts.get(key)
             if found is None:
                 raise RequestError(ErrorCode.NO_SUCH_ACCOUNT, f"no account is called {account}")
-            return found.nick, {"a:" + key}
+            return found.nick, {account_ident(key)}
         assert nick is not None
         name = normalize_nick(nick)
         key = nick_key(name)
         online = hub.sessions_of(key)
         if online:
             first = online[0]
-            if first.ident.startswith("a:") or grant:
+            if first.is_account or grant:
                 return first.nick, {first.ident}
-            return first.nick, {first.ident, "n:" + key}
+            return first.nick, {first.ident, nick_subject(key)}
         found = hub.accounts.get(key)
         if found is not None:
-            return found.nick, {"a:" + key}
+            return found.nick, {account_ident(key)}
         if grant:
             raise RequestError(ErrorCode.NO_SUCH_NICK, f"nobody is called {name}")
-        return name, {"n:" + key}
+        return name, {nick_subject(key)}
 
     def _all_subjects(self, nick: str | None, account: str | None) -> tuple[str, set[str]]:
         """Every subject a nick/account may be recorded under (for taking rights away)."""
@@ -126,9 +127,9 @@ class Moderation:
         assert raw is not None
         name = normalize_nick(raw)
         key = nick_key(name)
-        subjects = {"a:" + key}
+        subjects = {account_ident(key)}
         if account is None:
-            subjects.add("n:" + key)
+            subjects.add(nick_subject(key))
             subjects.update(s.ident for s in self.hub.sessions_of(key))
         online = self.hub.sessions_of(key)
         return (online[0].nick if online else name), subjects

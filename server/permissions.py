@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from chinwag_protocol.messages import RoomModes
+from server.identity import ACCOUNT_PREFIX, is_account_ident
 from server.storage import HistoryStore
 
 if TYPE_CHECKING:
@@ -33,9 +34,17 @@ KINDS = ("op", "voice", "mute", "ban", "invite")
 
 def subjects_of(session: Session) -> frozenset[str]:
     """Every subject a session answers to."""
-    if session.ident.startswith("a:"):
+    if session.is_account:
         return frozenset((session.ident,))
-    return frozenset((session.ident, "n:" + session.key))
+    return frozenset((session.ident, nick_subject(session.key)))
+
+
+#: subjects naming a guest nick (``ban`` and ``mute`` only)
+NICK_PREFIX = "n:"
+
+
+def nick_subject(key: str) -> str:
+    return NICK_PREFIX + key
 
 
 def grant_subject(session: Session) -> str:
@@ -44,7 +53,7 @@ def grant_subject(session: Session) -> str:
 
 
 def _persisted(subject: str) -> bool:
-    return subject.startswith(("a:", "n:"))
+    return subject.startswith((ACCOUNT_PREFIX, NICK_PREFIX))
 
 
 class RoomPolicy:
@@ -65,7 +74,7 @@ class RoomPolicy:
 
     @property
     def owned(self) -> bool:
-        return any(s.startswith("a:") for s in self.acl["op"])
+        return any(is_account_ident(s) for s in self.acl["op"])
 
     def has(self, kind: str, session: Session) -> bool:
         return not self.acl[kind].isdisjoint(subjects_of(session))

@@ -19,6 +19,7 @@ from chinwag_protocol.codec import encode
 from chinwag_protocol.connection import ServerConnection, error_reply
 from chinwag_protocol.errors import ErrorCode
 from chinwag_protocol.messages import Notice, Reply, RequestId
+from server.identity import is_account_ident
 from server.limits import ConnectionLimits
 
 if TYPE_CHECKING:
@@ -77,6 +78,11 @@ class Session(asyncio.Protocol):
     @property
     def registered(self) -> bool:
         return self.proto.registered
+
+    @property
+    def is_account(self) -> bool:
+        """Signed in to a registered account (not a guest)."""
+        return is_account_ident(self.ident)
 
     def __repr__(self) -> str:
         return f"<Session {self.nick or '-'} {self.peer}>"
