@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
     def _select_current(self) -> None:
         conv = self.controller.current
         sel = self.sidebar.selectionModel()
-        if sel is None:
+        if sel is None or sel.model() is None:  # the window is being torn down
             return
         idx = self.controller.convs.index_of(conv) if conv is not None else QModelIndex()
         if idx.isValid():

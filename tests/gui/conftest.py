@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
+from PyQt6.QtCore import QEvent
 from PyQt6.QtWidgets import QApplication
 
 from gui_client.backoff import Backoff
@@ -68,6 +69,9 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop._QEventLoop__is_running = False  # never app.exit()
     loop.close()
     asyncio.set_event_loop(None)
+    # windows closed with deleteLater() are destroyed now, inside this test, not
+    # during whichever test happens to run Qt's event processing next
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     collector.stop()
     collector.deleteLater()
     if errors:
