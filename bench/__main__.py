@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.procstat import machine
 from bench.profile import summarise
+from bench.reader import available as reader_available
 from bench.run import BenchError, Result, fanout, history, idle
 from bench.servers import ServerStartError, ngircd_available, raise_nofile
 
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="check every delivery's order and latency (default: on for a, off for b)",
+    )
+    p.add_argument(
+        "--reader",
+        choices=("auto", "c", "python"),
+        default="auto",
+        help="a, b: who reads the receivers' sockets while measuring: the compiled "
+        "reader (bench/reader.c, built with cc on first use; exact for every delivery) "
+        "or the Python workers; auto = c when a compiler is there",
     )
     p.add_argument("--repeat", type=int, default=1, help="run each target this many times")
     p.add_argument(
@@ -99,6 +108,8 @@ def _print(res: Result, as_json: bool) -> None:
             setup_s=round(float(res.extra.get("setup_s", 0)), 2),
             wall_s=round(res.wall_s, 2),
             errors=t.errors,
+            reader=res.extra.get("reader", "python"),
+            harness_cpu_s=round(float(res.extra.get("harness_cpu_s", 0.0)), 2),
         )
     elif res.scenario == "c":
         row.update(
@@ -130,10 +141,24 @@ def _profile_summary(path: Path | None, target: str) -> None:
         print(summarise(path), flush=True)
 
 
+def _reader(choice: str, quiet: bool) -> str:
+    if choice == "python":
+        return "python"
+    ok, why = reader_available()
+    if ok:
+        return "c"
+    if choice == "c":
+        raise BenchError(f"the compiled reader is not available: {why}")
+    if not quiet:
+        print(f"note: Python receivers (compiled reader not available: {why})", flush=True)
+    return "python"
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     results: list[Result] = []
     flags = tuple(args.server_flag)
     sc = args.scenario
+    reader = _reader(args.reader, args.json) if sc in ("a", "b", "smoke") else "python"
     for _ in range(args.repeat):
         if sc in ("a", "smoke"):
             senders = args.senders or (10 if sc == "a" else 2)
@@ -147,6 +172,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                         messages=args.messages or (500 if sc == "a" else 20),
                         procs=args.procs,
                         exact=True if args.exact is None else args.exact,
+                        reader=reader,
                         server_flags=flags if target == "chinwag" else (),
                         timeout=60.0 if sc == "a" else 30.0,
                         profile=args.profile,
@@ -172,6 +198,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                         rate=per_sender_rate,
                         procs=args.procs,
                         exact=False if args.exact is None else args.exact,
+                        reader=reader,
                         server_flags=flags if target == "chinwag" else (),
                         # ngircd needs minutes to seat 2,000 people in one channel
                         timeout=900.0,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.reader import Reader
 from bench.servers import raise_nofile
 
 MARK = re.compile(rb"~(\d+)\.(\d+)~")
@@ -88,6 +89,9 @@ class Plan:
     #: simultaneous connection handshakes
     concurrency: int = 200
     timeout: float = 120.0
+    #: "c": hand the sockets to the compiled reader for the measured phase
+    #: (pure receivers only); "python": read them here
+    reader: str = "python"
 
 
 @dataclass(slots=True)
@@ -468,6 +472,9 @@ class Worker:
         )
         if self.pending <= 0 and not any(c.sender >= 0 for c in self.conns):
             self.all_done.set()
+        if plan.reader == "c":
+            await self._go_compiled(start_us)
+            return
         delay = (start_us - now_us()) / 1e6
         if delay > 0:
             await asyncio.sleep(delay)
@@ -498,6 +505,39 @@ class Worker:
         if not plan.acked:
             unique = self.tally.deliveries - self.tally.out_of_order
             self.tally.lost = self.tally.expected - unique
+
+    async def _go_compiled(self, start_us: int) -> None:
+        """The measured phase read by ``bench/reader.c`` (pure receivers only)."""
+        plan = self.plan
+        if any(c.sender >= 0 for c in self.conns) or plan.acked or plan.idle:
+            raise SetupError("the compiled reader takes pure receivers only")
+        fds = []
+        for c in self.conns:
+            assert c.transport is not None
+            c.transport.pause_reading()
+            if c.buf:
+                raise SetupError(f"{c.nick}: unread partial line before the measured phase")
+            fds.append((c.transport.get_extra_info("socket").fileno(), c.expected))
+        sending_s = plan.per_sender / plan.rate if plan.rate > 0 else 0.0
+        timeout = max(start_us - now_us(), 0) / 1e6 + sending_s + plan.timeout
+        reader = await Reader.start(
+            fds, senders=plan.senders, per_sender=plan.per_sender, timeout=timeout
+        )
+        got = await reader.result()
+        tally = self.tally
+        tally.deliveries += got.deliveries
+        tally.out_of_order += got.out_of_order
+        tally.g_sum += got.g_sum
+        tally.bytes_in += got.bytes_in
+        tally.first_us = got.first_us
+        tally.last_us = got.last_us
+        tally.lat_max_us = max(tally.lat_max_us, got.lat_max_us)
+        for i, n in got.hist:
+            tally.hist[i] += n
+        tally.errors += got.errors
+        if got.error_sample:
+            tally.error_samples.append(got.error_sample)
+        tally.lost = tally.expected - (tally.deliveries - tally.out_of_order)
 
     async def _paced(self, senders: list[BenchConn], start_us: int, loop: Any) -> None:
         plan = self.plan

@@ -94,6 +94,10 @@ class Workers:
             answers.append(msg)
         return answers
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the worker processes and the readers they have waited for."""
+        return sum(cpu_seconds(p.pid, children=True) for p in self.procs)
+
     def close(self) -> None:
         for p in self.pipes:
             with contextlib.suppress(OSError):
@@ -125,6 +129,7 @@ def fanout(
     rate: float = 0.0,
     procs: int = 1,
     exact: bool = True,
+    reader: str = "python",
     room: str = "bench",
     timeout: float = 120.0,
     server_flags: tuple[str, ...] = (),
@@ -148,7 +153,7 @@ def fanout(
     with make_server(target, flags=server_flags) as srv:
         srv.start()
         base.port = srv.port
-        plans = [replace(base, conns=part) for part in _split(recv, procs) if part]
+        plans = [replace(base, conns=part, reader=reader) for part in _split(recv, procs) if part]
         plans.append(replace(base, conns=send))
         started = time.monotonic()
         with Workers(plans) as workers:
@@ -160,12 +165,14 @@ def fanout(
             workers.ask(("quiet", 0.5), "quiet", timeout)
             prof = Profiler(srv.pid, profile) if profile and target == "chinwag" else None
             cpu0 = cpu_seconds(srv.pid)
+            harness0 = workers.cpu_seconds()
             t0 = time.monotonic()
             done = workers.ask(
                 ("go", now_us() + 100_000), "done", timeout + messages / max(rate, 1)
             )
             wall = time.monotonic() - t0
             cpu1 = cpu_seconds(srv.pid)
+            harness_cpu = workers.cpu_seconds() - harness0
             if prof is not None:
                 prof.stop()
             peak = peak_rss_kib(srv.pid)
@@ -176,6 +183,8 @@ def fanout(
         tally.merge(msg[1])
     res = Result(scenario, target, tally, wall, cpu1 - cpu0, peak)
     res.extra["setup_s"] = setup_s
+    res.extra["reader"] = reader
+    res.extra["harness_cpu_s"] = harness_cpu
     res.extra["connections"] = sum(a[1] for a in answers)
     return res
 

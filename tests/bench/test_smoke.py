@@ -31,9 +31,22 @@ def _nofile() -> None:
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("exact", [True, False], ids=["exact", "light"])
-def test_burst_counts_every_delivery(target: str, exact: bool) -> None:
-    res = fanout("smoke-a", target, receivers=5, senders=2, messages=20, exact=exact, timeout=60)
+@pytest.mark.parametrize(
+    ("reader", "exact"),
+    [("python", True), ("python", False), ("c", True)],
+    ids=["python-exact", "python-light", "compiled"],
+)
+def test_burst_counts_every_delivery(target: str, reader: str, exact: bool) -> None:
+    res = fanout(
+        "smoke-a",
+        target,
+        receivers=5,
+        senders=2,
+        messages=20,
+        exact=exact,
+        reader=reader,
+        timeout=60,
+    )
     t = res.tally
     assert res.extra["connections"] == 7
     # every receiver gets 2 x 20, each sender the other sender's 20
@@ -46,13 +59,23 @@ def test_burst_counts_every_delivery(target: str, exact: bool) -> None:
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_paced_run_counts_every_delivery(target: str) -> None:
+@pytest.mark.parametrize("reader", ["python", "c"])
+def test_paced_run_counts_every_delivery(target: str, reader: str) -> None:
     res = fanout(
-        "b", target, receivers=4, senders=2, messages=10, rate=50.0, exact=False, timeout=60
+        "b",
+        target,
+        receivers=4,
+        senders=2,
+        messages=10,
+        rate=50.0,
+        exact=False,
+        reader=reader,
+        timeout=60,
     )
     t = res.tally
     assert t.expected == 4 * 20 + 2 * 10
     assert t.deliveries == t.expected and t.lost == 0 and t.g_sum == t.g_expected_sum
+    assert sum(t.hist) == t.deliveries and res.extra["harness_cpu_s"] >= 0
 
 
 @pytest.mark.parametrize("target", TARGETS)
