@@ -159,14 +159,15 @@ class Settings:
     )
     # --- performance settings (fan-out, batching) ---
     fanout_window: float = _opt(
-        0.01,
-        "longest time in seconds a room collects events before writing them to each member "
-        "in one write (0 = once per event-loop iteration; at most 0.1)",
+        0.04,
+        "longest time in seconds between two writes of a busy room's events to each member "
+        "(its fan-out period; members are written on a rolling schedule; at most 0.1)",
     )
     fanout_window_per_member: float = _opt(
-        0.000005,
-        "fan-out window per room member in seconds (up to fanout_window): big rooms batch "
-        "longer, rooms under 100 members are written once per event-loop iteration",
+        0.00002,
+        "fan-out period per room member in seconds (up to fanout_window): each period costs "
+        "about one write per member, so this caps a busy room's fan-out CPU share; rooms "
+        "under 25 members are written once per event-loop iteration",
     )
     history_batch_max: int = _opt(
         5000, "most history writes committed in one transaction (group commit)"

@@ -7,6 +7,7 @@ when every event is written on its own.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.conftest import ClientFactory, ServerFactory
@@ -88,3 +89,22 @@ async def test_leaving_mid_window_gets_nothing_after_its_reply(
             break
     assert seen[-1]["type"] == "ok"
     await bob.silent(0.2, type="message")
+
+
+async def test_rolling_fanout_reaches_every_slot_once_in_order(
+    make_server: ServerFactory, connect: ClientFactory
+) -> None:
+    # 20 members at 1 ms each: a 20 ms period, members spread over all 16 slots
+    srv = await make_server(**LONG)
+    clients = [await connect(f"m{i}", srv) for i in range(20)]
+    for c in clients:
+        await c.ok("join", room="big")
+    sender, others = clients[0], clients[1:]
+    for burst in ("a", "b"):  # "b" comes after the room's writer has gone idle
+        await sender.send_raw(b"".join(_say("big", f"{burst}{i}") for i in range(30)))
+        for c in others:
+            got = [(await c.expect("message"))["text"] for _ in range(30)]
+            assert got == [f"{burst}{i}" for i in range(30)]
+        await asyncio.sleep(0.2)
+    for c in clients:
+        await c.silent(0.1, type="message")  # nothing twice; the sender never gets its own
