@@ -524,19 +524,21 @@ class Worker:
             fds, senders=plan.senders, per_sender=plan.per_sender, timeout=timeout
         )
         got = await reader.result()
-        tally = self.tally
-        tally.deliveries += got.deliveries
-        tally.out_of_order += got.out_of_order
-        tally.g_sum += got.g_sum
-        tally.bytes_in += got.bytes_in
-        tally.first_us = got.first_us
-        tally.last_us = got.last_us
-        tally.lat_max_us = max(tally.lat_max_us, got.lat_max_us)
+        part = Tally(
+            deliveries=got.deliveries,
+            out_of_order=got.out_of_order,
+            g_sum=got.g_sum,
+            bytes_in=got.bytes_in,
+            first_us=got.first_us,
+            last_us=got.last_us,
+            lat_max_us=got.lat_max_us,
+            errors=got.errors,
+            error_samples=[got.error_sample] if got.error_sample else [],
+        )
         for i, n in got.hist:
-            tally.hist[i] += n
-        tally.errors += got.errors
-        if got.error_sample:
-            tally.error_samples.append(got.error_sample)
+            part.hist[i] += n
+        tally = self.tally
+        tally.merge(part)
         tally.lost = tally.expected - (tally.deliveries - tally.out_of_order)
 
     async def _paced(self, senders: list[BenchConn], start_us: int, loop: Any) -> None:

@@ -270,7 +270,8 @@ class Room:
     def tick(self) -> None:
         """Write the next slots of a big room; after a full rotation, drop what all have."""
         self.handle = None
-        stop = min(self.ticks + slots_per_tick(self.fanout.period(self)), SLOTS)
+        period = self.fanout.period(self)
+        stop = min(self.ticks + slots_per_tick(period), SLOTS)
         for i in range(self.ticks, stop):
             self._write(self.slots[i])
         self.ticks = stop
@@ -281,7 +282,6 @@ class Room:
             if not self.log:
                 self.fanout.pending.discard(self)
                 return
-        period = self.fanout.period(self)
         if period < MIN_PERIOD:  # the room shrank: write the rest now
             self.flush()
             return
